@@ -1,0 +1,1 @@
+// Mocha root hooks: filled in by the test harness (database start and stop).
