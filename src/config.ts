@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/**
+ * The one place that reads process.env (STYLE.md). Defaults live in
+ * config/defaults.json; the environment overrides them; a bad value stops
+ * start-up with a message that names the key.
+ */
+
+const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const defaultsPath = join(projectRoot, 'config', 'defaults.json');
+
+const byteSize = z
+  .string()
+  .regex(/^\d+(b|kb|mb)?$/i, 'expected a size such as 512kb or 1mb');
+
+const boolish = z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((v) => v === true || v === 'true' || v === '1');
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535),
+  HOST: z.string().min(1),
+  BASE_URL: z.union([z.literal(''), z.url()]),
+  MONGODB_URI: z.union([z.literal(''), z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// or mongodb+srv:// URI')]),
+  ROSTER_DATA_DIR: z.string().min(1),
+  ROSTER_EMBEDDED_DB: z.enum(['auto', 'ferretdb', 'mongodb-memory-server']),
+  ROSTER_OPERATOR_TOKEN: z.union([z.literal(''), z.string().min(24, 'must be at least 24 characters')]),
+  ROSTER_BODY_LIMIT: byteSize,
+  ROSTER_BULK_MAX_OPERATIONS: z.coerce.number().int().min(1).max(100000),
+  ROSTER_BULK_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024),
+  ROSTER_MAX_PAGE_SIZE: z.coerce.number().int().min(1).max(10000),
+  ROSTER_DEFAULT_PAGE_SIZE: z.coerce.number().int().min(1).max(10000),
+  ROSTER_CURSOR_TIMEOUT_SECONDS: z.coerce.number().int().min(1),
+  ROSTER_BOOTSTRAP: boolish,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0),
+});
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Public base URL used in meta.location; derived from the request when empty. */
+  readonly baseUrl: string;
+  readonly mongodbUri: string;
+  readonly dataDir: string;
+  readonly embeddedDb: 'auto' | 'ferretdb' | 'mongodb-memory-server';
+  readonly operatorToken: string;
+  readonly bodyLimit: string;
+  readonly bulk: { readonly maxOperations: number; readonly maxPayloadBytes: number };
+  readonly maxPageSize: number;
+  readonly defaultPageSize: number;
+  readonly cursorTimeoutSeconds: number;
+  /** Create a default organization and print its tokens on the first start of an empty database. */
+  readonly bootstrap: boolean;
+  readonly logLevel: string;
+  readonly shutdownGraceMs: number;
+  readonly projectRoot: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Record<string, unknown> = {}): Config {
+  const defaults = JSON.parse(readFileSync(defaultsPath, 'utf8')) as Record<string, unknown>;
+  const raw: Record<string, unknown> = { ...defaults };
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  Object.assign(raw, overrides);
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const c = parsed.data;
+  if (c.ROSTER_DEFAULT_PAGE_SIZE > c.ROSTER_MAX_PAGE_SIZE) {
+    throw new ConfigError('invalid configuration: ROSTER_DEFAULT_PAGE_SIZE: must not exceed ROSTER_MAX_PAGE_SIZE');
+  }
+  return Object.freeze({
+    port: c.PORT,
+    host: c.HOST,
+    baseUrl: c.BASE_URL.replace(/\/+$/, ''),
+    mongodbUri: c.MONGODB_URI,
+    dataDir: resolve(projectRoot, c.ROSTER_DATA_DIR),
+    embeddedDb: c.ROSTER_EMBEDDED_DB,
+    operatorToken: c.ROSTER_OPERATOR_TOKEN,
+    bodyLimit: c.ROSTER_BODY_LIMIT,
+    bulk: Object.freeze({ maxOperations: c.ROSTER_BULK_MAX_OPERATIONS, maxPayloadBytes: c.ROSTER_BULK_MAX_PAYLOAD_BYTES }),
+    maxPageSize: c.ROSTER_MAX_PAGE_SIZE,
+    defaultPageSize: c.ROSTER_DEFAULT_PAGE_SIZE,
+    cursorTimeoutSeconds: c.ROSTER_CURSOR_TIMEOUT_SECONDS,
+    bootstrap: c.ROSTER_BOOTSTRAP,
+    logLevel: c.LOG_LEVEL,
+    shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
+    projectRoot,
+  });
+}

@@ -1,0 +1,20 @@
+/** Who is asking, for which organization, under which request id. Passed to every domain call. */
+export interface Actor {
+  type: 'token' | 'operator' | 'system';
+  id: string;
+  name: string;
+}
+
+export interface RequestContext {
+  orgId: string;
+  actor: Actor;
+  requestId: string;
+  /** Base URL of the SCIM endpoint (for meta.location), e.g. https://roster.example.com/scim/v2 */
+  scimBaseUrl: string;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

@@ -1,0 +1,80 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { badRequest } from '../scim/errors.js';
+import { TokenRepository, type Scope, type TokenRecord } from '../store/token.repository.js';
+import type { Store } from '../store/connection.js';
+import { hashTokenSecret, newSecret, sameHash } from './secrets.js';
+import type { Clock } from './context.js';
+
+/** What a valid bearer token proves. */
+export interface Principal {
+  tokenId: string;
+  tokenName: string;
+  orgId: string | null;
+  scopes: Scope[];
+}
+
+export const ORG_SCOPES = ['scim', 'admin', 'signin'] as const;
+const TOKEN_PREFIX = 'rst';
+
+export const issueTokenInput = z.object({
+  name: z.string().trim().min(1).max(200),
+  scopes: z.array(z.enum(ORG_SCOPES)).min(1),
+});
+
+export interface IssuedToken {
+  id: string;
+  name: string;
+  scopes: Scope[];
+  created: string;
+  /** The secret: shown once, never stored. */
+  token: string;
+}
+
+export class TokenService {
+  private readonly repo: TokenRepository;
+
+  constructor(
+    store: Store,
+    private readonly clock: Clock,
+    private readonly operatorToken: string,
+  ) {
+    this.repo = new TokenRepository(store);
+  }
+
+  async issue(orgId: string | null, name: string, scopes: Scope[]): Promise<IssuedToken> {
+    if (orgId !== null && scopes.includes('operator')) {
+      throw badRequest('invalidValue', 'scopes: operator tokens belong to no organization');
+    }
+    const id = randomBytes(12).toString('hex');
+    const secret = newSecret();
+    const record: TokenRecord = {
+      _id: id,
+      orgId,
+      name,
+      scopes,
+      secretHash: hashTokenSecret(secret),
+      created: this.clock.now(),
+    };
+    await this.repo.insert(record);
+    return { id, name, scopes, created: record.created.toISOString(), token: `${TOKEN_PREFIX}.${id}.${secret}` };
+  }
+
+  /** Resolves a bearer token; undefined for anything unknown, malformed or revoked. */
+  async authenticate(bearer: string): Promise<Principal | undefined> {
+    if (this.operatorToken && sameHash(bearer, this.operatorToken)) {
+      return { tokenId: 'env:ROSTER_OPERATOR_TOKEN', tokenName: 'operator (environment)', orgId: null, scopes: ['operator'] };
+    }
+    const [prefix, id, secret, ...rest] = bearer.split('.');
+    if (prefix !== TOKEN_PREFIX || !id || !secret || rest.length > 0 || !/^[0-9a-f]{24}$/.test(id)) return undefined;
+    const record = await this.repo.findForAuthentication(id);
+    // Hash and compare even when the id is unknown, so timing does not tell which ids exist.
+    const matches = sameHash(hashTokenSecret(secret), record?.secretHash ?? 'x');
+    if (!record || !matches || record.revokedAt) return undefined;
+    return { tokenId: record._id, tokenName: record.name, orgId: record.orgId, scopes: record.scopes };
+  }
+}
+
+export function newId(): string {
+  return randomUUID();
+}

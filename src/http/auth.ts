@@ -1,0 +1,48 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { Passport } from 'passport';
+import { Strategy as BearerStrategy } from 'passport-http-bearer';
+import type { Principal, TokenService } from '../domain/tokens.js';
+import type { Scope } from '../store/token.repository.js';
+import { ScimError, unauthorized } from '../scim/errors.js';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface User extends Principal {}
+  }
+}
+
+/**
+ * Bearer authentication (RFC 6750) through passport-http-bearer, with a
+ * passport instance per app (no shared module state). Passport's custom
+ * callback form is used so that failures reach our error handler and leave
+ * as SCIM error JSON (or problem details) with WWW-Authenticate.
+ */
+export function createAuthenticator(tokens: TokenService): (scope: Scope) => RequestHandler {
+  const passport = new Passport();
+  passport.use(
+    new BearerStrategy((token, done) => {
+      tokens.authenticate(token).then(
+        (principal) => done(null, principal ?? false),
+        (err: unknown) => done(err as Error),
+      );
+    }),
+  );
+
+  return (scope: Scope) => (req: Request, res: Response, next: NextFunction) => {
+    const handler = passport.authenticate(
+      'bearer',
+      { session: false },
+      (err: unknown, principal: Principal | false | undefined) => {
+        if (err) return next(err);
+        if (!principal) return next(unauthorized('a valid bearer token is required'));
+        if (!principal.scopes.includes(scope)) {
+          return next(new ScimError(403, `this token lacks the "${scope}" scope`));
+        }
+        req.user = principal;
+        next();
+      },
+    ) as RequestHandler;
+    handler(req, res, next);
+  };
+}

@@ -1,0 +1,54 @@
+import { Router } from 'express';
+import {
+  ALL_RESOURCE_TYPES,
+  ALL_SCHEMAS,
+  findSchema,
+  resourceTypeToResource,
+  schemaToResource,
+} from '../../scim/schemas.js';
+import { buildServiceProviderConfig, type ServiceProviderConfigOptions } from '../../scim/service-provider-config.js';
+import { SCHEMA_URN } from '../../scim/schema-types.js';
+import { notFound } from '../../scim/errors.js';
+import { externalBaseUrl, sendScim } from '../respond.js';
+
+export interface DiscoveryDeps {
+  baseUrl: string;
+  serviceProvider: Omit<ServiceProviderConfigOptions, 'baseUrl'>;
+}
+
+function listResponse(resources: unknown[]) {
+  return {
+    schemas: [SCHEMA_URN.listResponse],
+    totalResults: resources.length,
+    startIndex: 1,
+    itemsPerPage: resources.length,
+    Resources: resources,
+  };
+}
+
+/** RFC 7644 section 4: what this server implements, and nothing it does not. */
+export function discoveryRouter(deps: DiscoveryDeps): Router {
+  const router = Router();
+  const scimBase = (req: Parameters<typeof externalBaseUrl>[0]) => `${externalBaseUrl(req, deps.baseUrl)}/scim/v2`;
+
+  router.get('/ServiceProviderConfig', (req, res) => {
+    sendScim(res, 200, buildServiceProviderConfig({ ...deps.serviceProvider, baseUrl: scimBase(req) }));
+  });
+  router.get('/ResourceTypes', (req, res) => {
+    sendScim(res, 200, listResponse(ALL_RESOURCE_TYPES.map((rt) => resourceTypeToResource(rt, scimBase(req)))));
+  });
+  router.get('/ResourceTypes/:id', (req, res) => {
+    const rt = ALL_RESOURCE_TYPES.find((r) => r.id.toLowerCase() === req.params.id.toLowerCase());
+    if (!rt) throw notFound(`ResourceType ${req.params.id} not found`);
+    sendScim(res, 200, resourceTypeToResource(rt, scimBase(req)));
+  });
+  router.get('/Schemas', (req, res) => {
+    sendScim(res, 200, listResponse(ALL_SCHEMAS.map((s) => schemaToResource(s, scimBase(req)))));
+  });
+  router.get('/Schemas/:id', (req, res) => {
+    const schema = findSchema(req.params.id);
+    if (!schema) throw notFound(`Schema ${req.params.id} not found`);
+    sendScim(res, 200, schemaToResource(schema, scimBase(req)));
+  });
+  return router;
+}

@@ -1,0 +1,63 @@
+import { badRequest } from '../../scim/errors.js';
+import { parseAttributeList, type ProjectionOptions } from '../../scim/projection.js';
+
+/** RFC 7644 3.4.2 query parameters, from a query string (GET) or a SearchRequest body (POST .search). */
+export interface ListParams {
+  filter?: string;
+  sortBy?: string;
+  sortOrder?: string;
+  /** 1-based (RFC 7644 3.4.2.4) */
+  startIndex: number;
+  count: number;
+  projection: ProjectionOptions;
+}
+
+export interface PageLimits {
+  defaultPageSize: number;
+  maxPageSize: number;
+}
+
+function optText(source: Record<string, unknown>, key: string): string | undefined {
+  const value = source[key];
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw badRequest('invalidValue', `parameter "${key}" must be a string`);
+  return value;
+}
+
+function optInteger(source: Record<string, unknown>, key: string): number | undefined {
+  const value = source[key];
+  if (value === undefined || value === null || value === '') return undefined;
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n)) throw badRequest('invalidValue', `parameter "${key}" must be an integer`);
+  return n;
+}
+
+export function parseListParams(source: Record<string, unknown>, limits: PageLimits): ListParams {
+  // RFC 7644 3.4.2.4: startIndex less than 1 is interpreted as 1; a negative count as 0;
+  // a count above the server's maximum is lowered to it (maxResults in ServiceProviderConfig).
+  const startIndex = Math.max(1, optInteger(source, 'startIndex') ?? 1);
+  const requested = optInteger(source, 'count');
+  const count = requested === undefined ? limits.defaultPageSize : Math.min(Math.max(0, requested), limits.maxPageSize);
+  const params: ListParams = {
+    startIndex,
+    count,
+    projection: {},
+  };
+  const filter = optText(source, 'filter');
+  const sortBy = optText(source, 'sortBy');
+  const sortOrder = optText(source, 'sortOrder');
+  if (filter !== undefined) params.filter = filter;
+  if (sortBy !== undefined) params.sortBy = sortBy;
+  if (sortOrder !== undefined) params.sortOrder = sortOrder;
+  params.projection = projectionParams(source);
+  return params;
+}
+
+export function projectionParams(source: Record<string, unknown>): ProjectionOptions {
+  const projection: ProjectionOptions = {};
+  const attributes = parseAttributeList(source.attributes, 'attributes');
+  const excludedAttributes = parseAttributeList(source.excludedAttributes, 'excludedAttributes');
+  if (attributes) projection.attributes = attributes;
+  if (excludedAttributes) projection.excludedAttributes = excludedAttributes;
+  return projection;
+}

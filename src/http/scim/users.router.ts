@@ -1,0 +1,104 @@
+import { Router, type Request } from 'express';
+import type { UserService } from '../../domain/users/user.service.js';
+import { etagOf } from '../../domain/users/user.mapper.js';
+import { filterToMongo, sortToMongo } from '../../scim/filter.js';
+import { projectResource } from '../../scim/projection.js';
+import { SCHEMA_URN } from '../../scim/schema-types.js';
+import { badRequest } from '../../scim/errors.js';
+import { requestContext, sendScim } from '../respond.js';
+import { parseListParams, projectionParams, type ListParams, type PageLimits } from './list-params.js';
+import type { RequestContext } from '../../domain/context.js';
+
+export interface UsersRouterDeps {
+  users: UserService;
+  limits: PageLimits;
+  baseUrl: string;
+}
+
+function ifMatch(req: Request): string | undefined {
+  return req.get('if-match') ?? undefined;
+}
+
+export function usersRouter(deps: UsersRouterDeps): Router {
+  const router = Router();
+  const ctx = (req: Request): RequestContext => requestContext(req, deps.baseUrl);
+
+  const list = async (c: RequestContext, params: ListParams) => {
+    const filter = params.filter ? filterToMongo(params.filter, 'User') : {};
+    const sort = sortToMongo(params.sortBy, params.sortOrder, 'User');
+    const page = await deps.users.list(c, { filter, sort, skip: params.startIndex - 1, limit: params.count });
+    return {
+      schemas: [SCHEMA_URN.listResponse],
+      totalResults: page.totalResults,
+      startIndex: params.startIndex,
+      itemsPerPage: page.items.length,
+      Resources: page.items.map((u) => projectResource(deps.users.toScim(u, c), 'User', params.projection)),
+    };
+  };
+
+  router.get('/', async (req, res) => {
+    const params = parseListParams(req.query as Record<string, unknown>, deps.limits);
+    sendScim(res, 200, await list(ctx(req), params));
+  });
+
+  // RFC 7644 3.4.3: POST .search carries the same parameters in a SearchRequest body.
+  router.post('/.search', async (req, res) => {
+    const body = searchBody(req.body);
+    sendScim(res, 200, await list(ctx(req), parseListParams(body, deps.limits)));
+  });
+
+  router.post('/', async (req, res) => {
+    const c = ctx(req);
+    const user = await deps.users.create(c, req.body);
+    const resource = deps.users.toScim(user, c);
+    sendScim(res, 201, projectResource(resource, 'User', projectionParams(req.query as Record<string, unknown>)), {
+      Location: String((resource.meta as { location: string }).location),
+      ETag: etagOf(user.version),
+    });
+  });
+
+  router.get('/:id', async (req, res) => {
+    const c = ctx(req);
+    const user = await deps.users.get(c, req.params.id);
+    sendScim(res, 200, projectResource(deps.users.toScim(user, c), 'User', projectionParams(req.query as Record<string, unknown>)), {
+      ETag: etagOf(user.version),
+    });
+  });
+
+  router.put('/:id', async (req, res) => {
+    const c = ctx(req);
+    const user = await deps.users.replace(c, req.params.id, req.body, ifMatch(req));
+    sendScim(res, 200, projectResource(deps.users.toScim(user, c), 'User', projectionParams(req.query as Record<string, unknown>)), {
+      ETag: etagOf(user.version),
+    });
+  });
+
+  router.patch('/:id', async (req, res) => {
+    const c = ctx(req);
+    const user = await deps.users.patch(c, req.params.id, req.body, ifMatch(req));
+    // RFC 7644 3.5.2: 200 with the resource (we always return it; Okta and Entra ID read it).
+    sendScim(res, 200, projectResource(deps.users.toScim(user, c), 'User', projectionParams(req.query as Record<string, unknown>)), {
+      ETag: etagOf(user.version),
+    });
+  });
+
+  router.delete('/:id', async (req, res) => {
+    await deps.users.remove(ctx(req), req.params.id, ifMatch(req));
+    res.status(204).end();
+  });
+
+  return router;
+}
+
+/** A SearchRequest body (RFC 7644 3.4.3); the schemas check is lenient on what clients omit. */
+export function searchBody(body: unknown): Record<string, unknown> {
+  if (body === undefined) return {};
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw badRequest('invalidSyntax', 'the SearchRequest body must be a JSON object');
+  }
+  const b = body as Record<string, unknown>;
+  if (b.schemas !== undefined && (!Array.isArray(b.schemas) || !b.schemas.includes(SCHEMA_URN.searchRequest))) {
+    throw badRequest('invalidSyntax', `"schemas" must contain ${SCHEMA_URN.searchRequest}`);
+  }
+  return b;
+}

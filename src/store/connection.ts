@@ -1,0 +1,59 @@
+import mongoose, { type Connection } from 'mongoose';
+import { createModels, type Models } from './models.js';
+
+export interface Store {
+  readonly connection: Connection;
+  readonly models: Models;
+  /** What the server supports beyond the common MongoDB subset (probed at connect). */
+  readonly capabilities: StoreCapabilities;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StoreCapabilities {
+  /** $elemMatch with several field conditions (MongoDB, DocumentDB, Cosmos DB; not FerretDB 1.x). */
+  readonly elemMatchFields: boolean;
+  readonly serverName: string;
+}
+
+export async function connectStore(uri: string, options: { dbName?: string } = {}): Promise<Store> {
+  const connection = mongoose.createConnection(uri, {
+    ...(options.dbName ? { dbName: options.dbName } : {}),
+    serverSelectionTimeoutMS: 10_000,
+    // Identity providers retry; so do we, once, on a dropped connection.
+    retryWrites: false,
+    autoIndex: false,
+    autoCreate: true,
+  });
+  await connection.asPromise();
+  const models = createModels(connection);
+  // Indexes are created explicitly (not by autoIndex) so start-up fails loudly if one cannot be built.
+  for (const model of Object.values(models)) {
+    await model.createIndexes();
+  }
+  const capabilities = await probeCapabilities(connection);
+  return {
+    connection,
+    models,
+    capabilities,
+    ping: async () => {
+      await connection.db?.admin().ping();
+    },
+    close: () => connection.close(),
+  };
+}
+
+async function probeCapabilities(connection: Connection): Promise<StoreCapabilities> {
+  const admin = connection.db?.admin();
+  const info = admin ? ((await admin.command({ buildInfo: 1 })) as Record<string, unknown>) : {};
+  const serverName = typeof info.ferretdbVersion === 'string' ? `FerretDB ${info.ferretdbVersion}` : `MongoDB ${String(info.version)}`;
+  let elemMatchFields = true;
+  try {
+    await connection.db
+      ?.collection('users')
+      .findOne({ _id: '~probe' as never, emails: { $elemMatch: { type: 'work', value: 'x' } } });
+  } catch {
+    elemMatchFields = false;
+  }
+  return { elemMatchFields, serverName };
+}

@@ -1,0 +1,155 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import mongoose from 'mongoose';
+
+/**
+ * The embedded database: a real MongoDB-wire server that the project starts
+ * on loopback when no MONGODB_URI is given. mongodb-memory-server where its
+ * MongoDB binary can be had; otherwise FerretDB 1.x on SQLite, built by
+ * scripts/db/ensure-ferretdb.mjs. Never a mock of the driver.
+ */
+
+export type EmbeddedEngine = 'ferretdb' | 'mongodb';
+
+export interface EmbeddedDatabase {
+  readonly uri: string;
+  readonly engine: EmbeddedEngine;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  /** Where the data lives; a subdirectory per engine. */
+  dataDir: string;
+  mode: 'auto' | 'ferretdb' | 'mongodb-memory-server';
+  projectRoot: string;
+  /** Called with one line of progress at a time. */
+  log?: (message: string) => void;
+}
+
+const FERRETDB_VERSION = 'v1.24.2';
+
+export function ferretdbBinary(projectRoot: string): string {
+  return join(projectRoot, '.tools', `ferretdb-${FERRETDB_VERSION}`, 'ferretdb');
+}
+
+function hasData(dir: string): boolean {
+  return existsSync(dir) && readdirSync(dir).length > 0;
+}
+
+export async function startEmbeddedDatabase(opts: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const log = opts.log ?? (() => undefined);
+  const ferretDir = join(opts.dataDir, 'ferretdb');
+  const mongoDir = join(opts.dataDir, 'mongodb');
+  if (opts.mode === 'ferretdb') return startFerretdb(opts.projectRoot, ferretDir);
+  if (opts.mode === 'mongodb-memory-server') return startMongoMemoryServer(mongoDir);
+  // Auto: stay with the engine that already holds this data directory, so data survives a restart
+  // even when mongodb-memory-server becomes (un)available between two runs.
+  if (hasData(ferretDir)) return startFerretdb(opts.projectRoot, ferretDir);
+  try {
+    return await startMongoMemoryServer(mongoDir);
+  } catch (err) {
+    log(`mongodb-memory-server is not available here (${err instanceof Error ? err.message : String(err)}); using FerretDB`);
+    return startFerretdb(opts.projectRoot, ferretDir);
+  }
+}
+
+async function startMongoMemoryServer(dbPath: string): Promise<EmbeddedDatabase> {
+  mkdirSync(dbPath, { recursive: true });
+  const { MongoMemoryServer } = await import('mongodb-memory-server');
+  const server = await MongoMemoryServer.create({
+    instance: { dbPath, storageEngine: 'wiredTiger', ip: '127.0.0.1' },
+  });
+  return {
+    uri: server.getUri(),
+    engine: 'mongodb',
+    stop: async () => {
+      await server.stop({ doCleanup: false });
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function startFerretdb(projectRoot: string, dataDir: string): Promise<EmbeddedDatabase> {
+  const binary = ferretdbBinary(projectRoot);
+  if (!existsSync(binary)) {
+    throw new Error(
+      `FerretDB is not installed at ${binary}: run "node scripts/db/ensure-ferretdb.mjs" (needs Go), or set MONGODB_URI`,
+    );
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const port = await freePort();
+  const child = spawn(
+    binary,
+    [
+      '--handler=sqlite',
+      `--sqlite-url=file:${dataDir}/`,
+      `--listen-addr=127.0.0.1:${port}`,
+      // The debug listener is not needed and its fixed default port would clash between two instances.
+      '--debug-addr=-',
+      '--telemetry=disable',
+      `--state-dir=${dataDir}`,
+      '--log-level=error',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const uri = `mongodb://127.0.0.1:${port}/`;
+  await waitUntilReady(uri, child, () => stderr);
+  return {
+    uri,
+    engine: 'ferretdb',
+    stop: () => stopChild(child),
+  };
+}
+
+async function waitUntilReady(uri: string, child: ChildProcess, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  for (;;) {
+    if (exited) throw new Error(`FerretDB exited at start: ${stderr().trim()}`);
+    const conn = mongoose.createConnection(uri, { serverSelectionTimeoutMS: 500, directConnection: true });
+    try {
+      await conn.asPromise();
+      await conn.db?.admin().ping();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`FerretDB did not answer within 30 s: ${String(err)}; ${stderr()}`);
+    } finally {
+      await conn.close().catch(() => undefined);
+    }
+    // Poll the port: the server is starting in another process, there is nothing to await on.
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolveStop) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolveStop();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolveStop();
+    });
+    child.kill('SIGTERM');
+  });
+}

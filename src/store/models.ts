@@ -1,0 +1,150 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+
+/**
+ * Mongoose models. Field names are plain (no "." and no leading "$") so the
+ * same documents work on MongoDB, FerretDB, DocumentDB and Cosmos DB; the
+ * Enterprise User extension lives under `enterprise`. See docs/architecture.md.
+ */
+
+const opts = { versionKey: false, strict: true, minimize: true } as const;
+
+const roleSchema = new Schema(
+  { key: String, name: String, precedence: Number, permissions: [String] },
+  { _id: false },
+);
+
+const organizationSchema = new Schema(
+  {
+    _id: String,
+    name: { type: String, required: true },
+    domains: [String],
+    allowSubdomains: { type: Boolean, default: false },
+    seatLimit: { type: Number, default: null },
+    roleMode: { type: String, enum: ['single', 'multiple'], default: 'single' },
+    roles: [roleSchema],
+    defaultRole: String,
+    companies: [String],
+    retentionDays: Number,
+    invitationTtlHours: Number,
+    created: Date,
+    lastModified: Date,
+  },
+  opts,
+);
+
+const tokenSchema = new Schema(
+  {
+    _id: String,
+    orgId: { type: String, default: null },
+    name: String,
+    scopes: [String],
+    /** SHA-256 of the secret part: the secret itself is never stored. */
+    secretHash: String,
+    created: Date,
+    revokedAt: Date,
+  },
+  opts,
+);
+tokenSchema.index({ orgId: 1, created: 1 });
+
+const multiValue = new Schema(
+  { value: Schema.Types.Mixed, display: String, type: { type: String }, primary: Boolean },
+  { _id: false },
+);
+const emailValue = new Schema(
+  { value: String, valueKey: String, display: String, type: { type: String }, primary: Boolean },
+  { _id: false },
+);
+const addressValue = new Schema(
+  {
+    formatted: String,
+    streetAddress: String,
+    locality: String,
+    region: String,
+    postalCode: String,
+    country: String,
+    type: { type: String },
+    primary: Boolean,
+  },
+  { _id: false },
+);
+
+const userSchema = new Schema(
+  {
+    _id: String,
+    orgId: { type: String, required: true },
+    userName: { type: String, required: true },
+    userNameKey: { type: String, required: true },
+    emailKey: { type: String, required: true },
+    externalId: String,
+    name: {
+      formatted: String,
+      familyName: String,
+      givenName: String,
+      middleName: String,
+      honorificPrefix: String,
+      honorificSuffix: String,
+    },
+    displayName: String,
+    displayNameKey: String,
+    nickName: String,
+    profileUrl: String,
+    title: String,
+    userType: String,
+    preferredLanguage: String,
+    locale: String,
+    timezone: String,
+    active: Boolean,
+    status: { type: String, enum: ['invited', 'active', 'suspended', 'deleted'] },
+    emails: [emailValue],
+    phoneNumbers: [multiValue],
+    ims: [multiValue],
+    photos: [multiValue],
+    addresses: [addressValue],
+    entitlements: [multiValue],
+    roles: [multiValue],
+    x509Certificates: [multiValue],
+    groupIds: [String],
+    enterprise: {
+      employeeNumber: String,
+      costCenter: String,
+      organization: String,
+      division: String,
+      department: String,
+      manager: { value: String, displayName: String },
+    },
+    invitedAt: Date,
+    onboardedAt: Date,
+    deletedAt: Date,
+    previousStatus: String,
+    passwordHash: String,
+    created: Date,
+    lastModified: Date,
+    version: Number,
+  },
+  opts,
+);
+// Uniqueness per organization, in any letter case (PRODUCT.md "Rules"); deleted users hold
+// `~deleted:<id>` keys, so their names are free again without a partial index (FerretDB has none).
+userSchema.index({ orgId: 1, userNameKey: 1 }, { unique: true, name: 'org_userName_unique' });
+userSchema.index({ orgId: 1, emailKey: 1 }, { unique: true, name: 'org_email_unique' });
+// The identity providers' lookups and the lifecycle filters.
+userSchema.index({ orgId: 1, externalId: 1 }, { name: 'org_externalId' });
+userSchema.index({ orgId: 1, 'emails.valueKey': 1 }, { name: 'org_emails' });
+userSchema.index({ orgId: 1, displayNameKey: 1 }, { name: 'org_displayName' });
+userSchema.index({ orgId: 1, status: 1, lastModified: 1 }, { name: 'org_status_lastModified' });
+userSchema.index({ orgId: 1, created: 1, _id: 1 }, { name: 'org_created' });
+
+const metaSchema = new Schema({ _id: String, value: Schema.Types.Mixed, created: Date }, opts);
+
+export function createModels(connection: Connection) {
+  return {
+    Organization: connection.model('Organization', organizationSchema, 'organizations'),
+    Token: connection.model('Token', tokenSchema, 'tokens'),
+    User: connection.model('User', userSchema, 'users'),
+    Meta: connection.model('Meta', metaSchema, 'meta'),
+  };
+}
+
+export type Models = ReturnType<typeof createModels>;
+export type AnyModel = Model<Record<string, unknown>>;

@@ -1,0 +1,49 @@
+import type { Collection } from 'mongodb';
+import type { Store } from './connection.js';
+
+export interface RoleRecord {
+  key: string;
+  name: string;
+  precedence: number;
+  permissions: string[];
+}
+
+export interface OrganizationRecord {
+  _id: string;
+  name: string;
+  domains: string[];
+  allowSubdomains: boolean;
+  seatLimit: number | null;
+  roleMode: 'single' | 'multiple';
+  roles: RoleRecord[];
+  defaultRole: string;
+  companies: string[];
+  retentionDays: number;
+  invitationTtlHours: number;
+  created: Date;
+  lastModified: Date;
+}
+
+export class OrganizationRepository {
+  private readonly orgs: Collection<OrganizationRecord>;
+
+  constructor(store: Store) {
+    this.orgs = store.models.Organization.collection as unknown as Collection<OrganizationRecord>;
+  }
+
+  async insert(org: OrganizationRecord): Promise<void> {
+    await this.orgs.insertOne(org);
+  }
+
+  async findById(id: string): Promise<OrganizationRecord | null> {
+    return this.orgs.findOne({ _id: id });
+  }
+
+  async list(skip: number, limit: number): Promise<OrganizationRecord[]> {
+    return this.orgs.find({}).sort({ created: 1, _id: 1 }).skip(skip).limit(limit).toArray();
+  }
+
+  async count(): Promise<number> {
+    return this.orgs.countDocuments({});
+  }
+}

@@ -1,0 +1,44 @@
+import { expect } from 'chai';
+import { api, expectScimError } from '../../support/harness.js';
+
+describe('SCIM discovery', () => {
+  it('GET /ServiceProviderConfig describes what is implemented', async () => {
+    const res = await api().get('/scim/v2/ServiceProviderConfig').expect(200);
+    expect(res.headers['content-type']).to.match(/^application\/scim\+json/);
+    expect(res.body.schemas).to.deep.equal(['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig']);
+    expect(res.body.patch.supported).to.equal(true);
+    expect(res.body.filter.supported).to.equal(true);
+    expect(res.body.filter.maxResults).to.be.a('number');
+    expect(res.body.etag.supported).to.equal(true);
+    expect(res.body.sort.supported).to.equal(true);
+    // Bulk is not implemented yet, so it is not claimed.
+    expect(res.body.bulk.supported).to.equal(false);
+    expect(res.body.authenticationSchemes[0].type).to.equal('oauthbearertoken');
+  });
+
+  it('GET /ResourceTypes lists User and Group with their extensions', async () => {
+    const res = await api().get('/scim/v2/ResourceTypes').expect(200);
+    const user = res.body.Resources.find((r: { id: string }) => r.id === 'User');
+    expect(user.endpoint).to.equal('/Users');
+    expect(user.schemaExtensions.map((e: { schema: string }) => e.schema)).to.include(
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
+    );
+    await api().get('/scim/v2/ResourceTypes/User').expect(200);
+    expectScimError(await api().get('/scim/v2/ResourceTypes/Nope'), 404);
+  });
+
+  it('GET /Schemas lists the core, enterprise and Roster schemas, and each by id', async () => {
+    const res = await api().get('/scim/v2/Schemas').expect(200);
+    const ids = res.body.Resources.map((s: { id: string }) => s.id);
+    expect(ids).to.include.members([
+      'urn:ietf:params:scim:schemas:core:2.0:User',
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
+      'urn:roster:params:scim:schemas:extension:lifecycle:1.0:User',
+    ]);
+    const user = await api().get('/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User').expect(200);
+    const password = user.body.attributes.find((a: { name: string }) => a.name === 'password');
+    expect(password.returned).to.equal('never');
+    expect(password.mutability).to.equal('writeOnly');
+    expectScimError(await api().get('/scim/v2/Schemas/urn:nope'), 404);
+  });
+});
