@@ -1,0 +1,504 @@
+/**
+ * SCIM filters (RFC 7644 3.4.2.2) and sorting (RFC 7644 3.4.2.3) translated into
+ * plain MongoDB query objects over the stored documents of docs/architecture.md.
+ *
+ * Only $and $or $nor $ne $gt $gte $lt $lte $in $exists and $regex/$options are
+ * emitted, so the same query runs on MongoDB and on FerretDB 1.x, whose
+ * $elemMatch does not accept conditions on sub-documents.
+ * Field names come from the field map only; user input only ever becomes a
+ * value, and every regular expression is built from escaped text.
+ *
+ * Missing attributes: `ne` is the complement of `eq` and `not` the complement
+ * of its filter, so both match resources where the attribute is absent. On a
+ * multi-valued attribute `emails.type ne "work"` therefore means "no email has
+ * type work", the same as `not (emails.type eq "work")`.
+ */
+import type { Compare, Filter } from 'scim2-parse-filter';
+import { Tokens, parseFilter } from 'scim2-parse-filter/lib/src/parser.js';
+import { badRequest, type ScimError } from './errors.js';
+import {
+  resolveField,
+  resolveValuePath,
+  type FieldDef,
+  type FilterResourceType,
+} from './field-map.js';
+
+export type { Filter } from 'scim2-parse-filter';
+export type MongoQuery = Record<string, unknown>;
+export type MongoSort = Record<string, 1 | -1>;
+
+export const MAX_FILTER_LENGTH = 4096;
+/** Deepest nesting of parentheses and brackets accepted. */
+export const MAX_FILTER_NESTING = 32;
+/** Deepest expression tree accepted (and/or/not chains count too). */
+export const MAX_FILTER_DEPTH = 64;
+/**
+ * Positions of a multi-valued attribute that a value filter such as
+ * `emails[type eq "work"]` examines; the domain caps multi-valued attributes at it.
+ */
+export const MAX_VALUE_PATH_ELEMENTS = 10;
+
+/** Matches no document: every stored document has an _id. */
+const MATCH_NONE: MongoQuery = Object.freeze({ _id: { $exists: false } }) as MongoQuery;
+
+const invalidFilter = (detail: string): ScimError => badRequest('invalidFilter', detail);
+
+/** Escapes every regular-expression metacharacter so the text matches literally. */
+export function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+// ---------------------------------------------------------------------------
+// Tokenizer: ours, not the library's, so that string escapes, positions, the
+// length and nesting limits, and the Entra ID value-path form are handled here.
+
+type TokenType = 'Word' | 'Quoted' | 'Number' | 'Bracket';
+
+interface Token {
+  type: TokenType;
+  /** What the library parser reads: a JSON literal for Quoted and Number. */
+  literal: string;
+  pos: number;
+  /** A `]` immediately followed by `.`, as in `emails[type eq "work"].value`. */
+  dotted?: boolean;
+}
+
+const WORD = /[A-Za-z_$][\w$.:\-]*/y;
+const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?/y;
+
+function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (/\s/.test(c)) {
+      i += 1;
+    } else if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      if (j >= text.length) throw invalidFilter(`unterminated string starting at position ${i}`);
+      let value: unknown;
+      try {
+        // RFC 7644 3.4.2.2: compValue strings are JSON strings (RFC 7159).
+        value = JSON.parse(text.slice(i, j + 1));
+      } catch {
+        throw invalidFilter(`invalid string literal at position ${i}`);
+      }
+      tokens.push({ type: 'Quoted', literal: JSON.stringify(value), pos: i });
+      i = j + 1;
+    } else if (c === '(' || c === ')' || c === '[') {
+      tokens.push({ type: 'Bracket', literal: c, pos: i });
+      i += 1;
+    } else if (c === ']') {
+      const dotted = text[i + 1] === '.';
+      tokens.push({ type: 'Bracket', literal: c, pos: i, ...(dotted ? { dotted } : {}) });
+      i += dotted ? 2 : 1;
+    } else {
+      NUMBER.lastIndex = i;
+      WORD.lastIndex = i;
+      const number = NUMBER.exec(text);
+      const word = number ? null : WORD.exec(text);
+      const match = number ?? word;
+      if (!match) throw invalidFilter(`unexpected character "${c}" at position ${i}`);
+      tokens.push({ type: number ? 'Number' : 'Word', literal: match[0], pos: i });
+      i += match[0].length;
+    }
+  }
+  return tokens;
+}
+
+function checkNesting(tokens: Token[]): void {
+  let depth = 0;
+  for (const t of tokens) {
+    if (t.literal === '(' || t.literal === '[') depth += 1;
+    else if (t.literal === ')' || t.literal === ']') depth -= 1;
+    if (depth > MAX_FILTER_NESTING) {
+      throw invalidFilter(`filter is nested deeper than ${MAX_FILTER_NESTING} levels (position ${t.pos})`);
+    }
+  }
+}
+
+/**
+ * Entra ID sends `emails[type eq "work"].value eq "a@example.com"`, which the
+ * RFC 7644 grammar lacks; it means both conditions on the same element, so it
+ * is rewritten to `emails[(type eq "work") and value eq "a@example.com"]`.
+ */
+function rewriteSubAttributeAfterValuePath(tokens: Token[]): Token[] {
+  const out: Token[] = [];
+  const opens: number[] = [];
+  for (let k = 0; k < tokens.length; k += 1) {
+    const t = tokens[k]!;
+    if (t.type === 'Bracket' && t.literal === '[') {
+      opens.push(out.length);
+      out.push(t);
+      continue;
+    }
+    if (t.type !== 'Bracket' || t.literal !== ']') {
+      out.push(t);
+      continue;
+    }
+    const open = opens.pop();
+    if (!t.dotted) {
+      out.push(t);
+      continue;
+    }
+    const sub = tokens[k + 1];
+    const op = tokens[k + 2];
+    if (open === undefined || !sub || sub.type !== 'Word' || !op || op.type !== 'Word') {
+      throw invalidFilter(`expected a sub-attribute and an operator after "]." at position ${t.pos}`);
+    }
+    const withValue = op.literal.toLowerCase() !== 'pr';
+    const value = tokens[k + 3];
+    if (withValue && !value) throw invalidFilter(`expected a value after "${op.literal}" at position ${op.pos}`);
+    out.splice(open + 1, 0, { type: 'Bracket', literal: '(', pos: out[open]!.pos });
+    out.push({ type: 'Bracket', literal: ')', pos: t.pos }, { type: 'Word', literal: 'and', pos: t.pos }, sub, op);
+    if (withValue) out.push(value!);
+    out.push({ type: 'Bracket', literal: ']', pos: t.pos });
+    k += withValue ? 3 : 2;
+  }
+  return out;
+}
+
+/** Parses a SCIM filter into the scim2-parse-filter AST; every failure is invalidFilter. */
+export function parseScimFilter(text: string): Filter {
+  if (text.length > MAX_FILTER_LENGTH) {
+    throw invalidFilter(`filter is longer than ${MAX_FILTER_LENGTH} characters`);
+  }
+  const raw = tokenize(text);
+  if (raw.length === 0) throw invalidFilter('filter is empty');
+  checkNesting(raw);
+  const tokens = rewriteSubAttributeAfterValuePath(raw);
+  const list = new Tokens([
+    ...tokens.map(({ type, literal }) => ({ type, literal })),
+    { type: 'EOT', literal: '' },
+  ]);
+  const positionAt = (index: number): number => tokens[index]?.pos ?? text.length;
+  let ast: Filter;
+  try {
+    ast = parseFilter(list);
+  } catch (e) {
+    const failed = Math.max(list.i - 1, 0);
+    if (failed >= tokens.length) throw invalidFilter(`invalid filter syntax: unexpected end of filter at position ${text.length}`);
+    const message = e instanceof Error ? e.message : String(e);
+    throw invalidFilter(`invalid filter syntax near position ${positionAt(failed)}: ${message}`);
+  }
+  if (list.peek().type !== 'EOT') {
+    const t = tokens[list.i];
+    throw invalidFilter(`invalid filter syntax: unexpected "${t?.literal ?? ''}" at position ${positionAt(list.i)}`);
+  }
+  return ast;
+}
+
+// ---------------------------------------------------------------------------
+// Translation
+
+interface Scope {
+  /** Lower-cased canonical name of the multi-valued attribute, e.g. "emails". */
+  name: string;
+  /** The attribute as the client wrote it, for error details. */
+  written: string;
+  /** Set when conditions apply to one element of a stored array of objects. */
+  arrayField?: string;
+  /** The dotted path of the one element being matched, e.g. "emails.3". */
+  element?: string;
+}
+
+interface Context {
+  resourceType: FilterResourceType;
+  scope?: Scope;
+}
+
+type Literal = string | boolean | Date | null;
+
+/** Translates a parsed filter into a MongoDB query. */
+export function astToMongo(ast: Filter, resourceType: FilterResourceType): MongoQuery {
+  return translate(ast, { resourceType }, 0);
+}
+
+/** Parses and translates a SCIM filter; the caller ANDs in the tenant and lifecycle scope. */
+export function filterToMongo(text: string, resourceType: FilterResourceType): MongoQuery {
+  return astToMongo(parseScimFilter(text), resourceType);
+}
+
+function translate(node: Filter, ctx: Context, depth: number): MongoQuery {
+  if (depth > MAX_FILTER_DEPTH) throw invalidFilter(`filter is nested deeper than ${MAX_FILTER_DEPTH} levels`);
+  switch (node.op) {
+    case 'and':
+    case 'or': {
+      const filters = (node as { filters: Filter[] }).filters;
+      return { [`$${node.op}`]: filters.map((f) => translate(f, ctx, depth + 1)) };
+    }
+    case 'not':
+      // RFC 7644 3.4.2.2: "not" is the logical inverse, so absent attributes match.
+      return { $nor: [translate((node as { filter: Filter }).filter, ctx, depth + 1)] };
+    case '[]': {
+      const { attrPath, valFilter } = node as { attrPath: string; valFilter: Filter };
+      return translateValuePath(attrPath, valFilter, ctx, depth);
+    }
+    case 'pr':
+      return translateAttribute((node as { attrPath: string }).attrPath, 'pr', undefined, ctx);
+    default: {
+      const { op, attrPath, compValue } = node as Compare;
+      return translateAttribute(attrPath, op, compValue, ctx);
+    }
+  }
+}
+
+/**
+ * RFC 7644 3.4.2.2: the conditions of a value filter hold on the same element.
+ * FerretDB 1.x implements $elemMatch for arrays of scalars only, so "some element
+ * i matches" is spelled out over the positions emails.0 ... emails.N-1; arrays
+ * longer than MAX_VALUE_PATH_ELEMENTS are not searched past that position. The
+ * any-element conditions the value filter implies are ANDed in front so that an
+ * index such as {orgId, emails.valueKey} narrows the scan.
+ */
+function translateValuePath(attrPath: string, valFilter: Filter, ctx: Context, depth: number): MongoQuery {
+  if (ctx.scope) {
+    throw invalidFilter(`value path "${attrPath}[...]" cannot be nested inside "${ctx.scope.written}[...]"`);
+  }
+  const vp = resolveValuePath(ctx.resourceType, attrPath);
+  if (!vp) {
+    if (resolveField(ctx.resourceType, attrPath)) {
+      throw invalidFilter(`"${attrPath}" is not a multi-valued attribute and cannot take a value filter`);
+    }
+    throw invalidFilter(`unknown attribute "${attrPath}" in filter`);
+  }
+  const scope: Scope = { name: vp.name, written: attrPath };
+  if (vp.arrayField === undefined) {
+    // Arrays of plain ids (groups, members) have one sub-attribute, so any element will do.
+    return translate(valFilter, { ...ctx, scope }, depth + 1);
+  }
+  const arrayField = vp.arrayField;
+  const perElement: MongoQuery[] = [];
+  for (let i = 0; i < MAX_VALUE_PATH_ELEMENTS; i += 1) {
+    const element = `${arrayField}.${i}`;
+    const inner = translate(valFilter, { ...ctx, scope: { ...scope, arrayField, element } }, depth + 1);
+    perElement.push({ $and: [{ [element]: { $exists: true } }, inner] });
+  }
+  const implied = impliedConditions(valFilter, { ...ctx, scope: { ...scope, arrayField } });
+  const anyElement = { $or: perElement };
+  return implied.length === 0 ? anyElement : { $and: [...implied, anyElement] };
+}
+
+/** Any-element conditions that a value filter implies: its positive comparisons under "and". */
+function impliedConditions(node: Filter, ctx: Context): MongoQuery[] {
+  if (node.op === 'and') return (node as { filters: Filter[] }).filters.flatMap((f) => impliedConditions(f, ctx));
+  if (node.op === 'pr') return [translateAttribute((node as { attrPath: string }).attrPath, 'pr', undefined, ctx)];
+  if (node.op === 'or' || node.op === 'not' || node.op === '[]' || node.op === 'ne') return [];
+  const { op, attrPath, compValue } = node as Compare;
+  return compValue === null ? [] : [translateAttribute(attrPath, op, compValue, ctx)];
+}
+
+function resolveInContext(attrPath: string, ctx: Context): { def: FieldDef; written: string } {
+  if (!ctx.scope) {
+    const def = resolveField(ctx.resourceType, attrPath);
+    if (!def) throw invalidFilter(`unknown attribute "${attrPath}" in filter`);
+    return { def, written: attrPath };
+  }
+  const written = `${ctx.scope.written}.${attrPath}`;
+  const def = resolveField(ctx.resourceType, `${ctx.scope.name}.${attrPath}`);
+  if (!def || !def.multiValued || def.arrayField !== ctx.scope.arrayField) {
+    throw invalidFilter(`unknown attribute "${written}" in filter`);
+  }
+  return { def, written };
+}
+
+interface Target {
+  field: string;
+  keyField?: string;
+  /** The path reaches into an array, so a condition holds when any value satisfies it. */
+  anyValue: boolean;
+}
+
+function targetOf(def: FieldDef, scope: Scope | undefined): Target {
+  if (scope?.element !== undefined && def.arrayField !== undefined) {
+    const prefix = `${def.arrayField}.`;
+    const target: Target = { field: `${scope.element}.${def.subField}`, anyValue: false };
+    if (def.keyField?.startsWith(prefix)) target.keyField = `${scope.element}.${def.keyField.slice(prefix.length)}`;
+    return target;
+  }
+  return { field: def.field, ...(def.keyField ? { keyField: def.keyField } : {}), anyValue: def.multiValued === true };
+}
+
+function translateAttribute(
+  attrPath: string,
+  op: Compare['op'] | 'pr',
+  compValue: Compare['compValue'] | undefined,
+  ctx: Context,
+): MongoQuery {
+  const { def, written } = resolveInContext(attrPath, ctx);
+  const value = op === 'pr' ? undefined : toLiteral(def, op, compValue ?? null, written);
+  if (def.constant !== undefined) return compareConstant(def.constant, op, value);
+  const target = targetOf(def, ctx.scope);
+
+  if (op === 'pr' || (op === 'ne' && value === null)) return present(target, def);
+  // RFC 7644 3.4.2.2: a null value is "not present".
+  if (op === 'eq' && value === null) return { $nor: [present(target, def)] };
+  // On a multi-valued attribute the filter matches when any value matches (RFC 7644
+  // 3.4.2.2), so ne, the complement of eq, means that no value is equal.
+  if (op === 'ne' && target.anyValue) return { $nor: [compare(def, target, 'eq', value!, written)] };
+  return compare(def, target, op, value!, written);
+}
+
+/** RFC 7644 3.4.2.2 "pr": a non-empty value; an empty string or array is not present. */
+function present(target: Target, def: FieldDef): MongoQuery {
+  const field = target.field;
+  // On an array path each operator asks whether any value satisfies it.
+  if (def.type === 'boolean') return { [field]: { $in: [true, false] } };
+  if (def.type === 'dateTime') return { [field]: { $ne: null } };
+  // Every non-empty string sorts after "", and no other type compares with a string.
+  return { [field]: { $gt: '' } };
+}
+
+const ORDERING = { gt: '$gt', ge: '$gte', lt: '$lt', le: '$lte' } as const;
+const SUBSTRING = new Set(['co', 'sw', 'ew']);
+
+function toLiteral(def: FieldDef, op: Compare['op'], value: Compare['compValue'], written: string): Literal {
+  if (value === null) {
+    if (op === 'eq' || op === 'ne') return null;
+    throw invalidFilter(`"${op}" cannot compare "${written}" with null`);
+  }
+  switch (def.type) {
+    case 'boolean':
+      // RFC 7644 3.4.2.2: gt, ge, lt and le on a boolean SHALL fail with invalidFilter.
+      if (op !== 'eq' && op !== 'ne') throw invalidFilter(`"${op}" is not defined for the boolean attribute "${written}"`);
+      if (typeof value !== 'boolean') {
+        throw invalidFilter(`"${written}" is a boolean; expected true or false, got ${JSON.stringify(value)}`);
+      }
+      return value;
+    case 'dateTime': {
+      if (SUBSTRING.has(op)) throw invalidFilter(`"${op}" is not defined for the dateTime attribute "${written}"`);
+      const date = typeof value === 'string' ? parseDateTime(value) : undefined;
+      if (!date) {
+        throw invalidFilter(`"${written}" is a dateTime; expected an RFC 3339 date-time, got ${JSON.stringify(value)}`);
+      }
+      return date;
+    }
+    default:
+      if (def.type === 'binary' && op in ORDERING) {
+        throw invalidFilter(`"${op}" is not defined for the binary attribute "${written}"`);
+      }
+      if (typeof value !== 'string') {
+        throw invalidFilter(`"${written}" is a string; expected a quoted value, got ${JSON.stringify(value)}`);
+      }
+      return value;
+  }
+}
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))$/i;
+
+/** RFC 7643 2.3.5: dateTime is an xsd:dateTime with a time zone, as in RFC 3339 section 5.6. */
+export function parseDateTime(text: string): Date | undefined {
+  const m = RFC3339.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as number[];
+  const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
+  if (month! < 1 || month! > 12 || day! < 1 || day! > daysInMonth) return undefined;
+  if (hour! > 23 || minute! > 59 || second! > 59) return undefined;
+  if (m[9] !== undefined && (Number(m[9]) > 23 || Number(m[10]) > 59)) return undefined;
+  const ms = Date.parse(text.toUpperCase());
+  return Number.isNaN(ms) ? undefined : new Date(ms);
+}
+
+function compare(def: FieldDef, target: Target, op: Compare['op'], value: Exclude<Literal, null>, written: string): MongoQuery {
+  if (typeof value !== 'string') {
+    const field = target.field;
+    if (op === 'eq') return { [field]: value };
+    if (op === 'ne') return { [field]: { $ne: value } };
+    return { [field]: { [ORDERING[op as keyof typeof ORDERING]]: value } };
+  }
+  if (value.includes('\u0000') && (SUBSTRING.has(op) || (!def.caseExact && !target.keyField))) {
+    throw invalidFilter(`the value compared with "${written}" contains a NUL character`);
+  }
+  // RFC 7644 3.4.2.2: string comparisons follow the attribute's caseExact.
+  if (def.caseExact || target.keyField) {
+    const field = def.caseExact ? target.field : target.keyField!;
+    const v = def.caseExact ? value : value.toLowerCase();
+    const e = escapeRegex(v);
+    switch (op) {
+      case 'eq':
+        return { [field]: v };
+      case 'ne':
+        return { [field]: { $ne: v } };
+      case 'sw':
+        return { [field]: { $regex: `^${e}` } };
+      case 'co':
+        return { [field]: { $regex: e } };
+      case 'ew':
+        return { [field]: { $regex: `${e}$` } };
+      default:
+        return { [field]: { [ORDERING[op]]: v } };
+    }
+  }
+  const e = escapeRegex(value);
+  const regex = (pattern: string): MongoQuery => ({ [target.field]: { $regex: pattern, $options: 'i' } });
+  switch (op) {
+    case 'eq':
+      return regex(`^${e}$`);
+    case 'ne':
+      return { $nor: [regex(`^${e}$`)] };
+    case 'sw':
+      return regex(`^${e}`);
+    case 'co':
+      return regex(e);
+    case 'ew':
+      return regex(`${e}$`);
+    default:
+      // Without a lower-cased shadow field the database can only order case-sensitively,
+      // which would silently give wrong answers for a caseExact=false attribute.
+      throw invalidFilter(`"${op}" is not supported on the case-insensitive attribute "${written}"`);
+  }
+}
+
+function compareConstant(constant: string, op: Compare['op'] | 'pr', value: Literal | undefined): MongoQuery {
+  let matches: boolean;
+  if (op === 'pr') matches = true;
+  else if (value === null) matches = op === 'ne';
+  else {
+    const v = value as string;
+    const table: Record<Compare['op'], boolean> = {
+      eq: constant === v,
+      ne: constant !== v,
+      co: constant.includes(v),
+      sw: constant.startsWith(v),
+      ew: constant.endsWith(v),
+      gt: constant > v,
+      ge: constant >= v,
+      lt: constant < v,
+      le: constant <= v,
+    };
+    matches = table[op];
+  }
+  return matches ? {} : { ...MATCH_NONE };
+}
+
+// ---------------------------------------------------------------------------
+// Sorting
+
+/**
+ * RFC 7644 3.4.2.3: sortBy names one attribute, sortOrder is "ascending" (the
+ * default) or "descending". The spec leaves unknown attributes open; we reject
+ * them with invalidValue. The sort always ends with _id so pages are stable.
+ */
+export function sortToMongo(
+  sortBy: string | undefined,
+  sortOrder: string | undefined,
+  resourceType: FilterResourceType,
+): MongoSort {
+  let direction: 1 | -1 = 1;
+  if (sortOrder !== undefined && sortOrder !== '') {
+    const order = sortOrder.toLowerCase();
+    if (order === 'descending') direction = -1;
+    else if (order !== 'ascending') {
+      throw badRequest('invalidValue', `sortOrder must be "ascending" or "descending", got "${sortOrder}"`);
+    }
+  }
+  if (sortBy === undefined || sortBy.trim() === '') return { created: 1, _id: 1 };
+  const def = resolveField(resourceType, sortBy);
+  if (!def) throw badRequest('invalidValue', `cannot sort by unknown attribute "${sortBy}"`);
+  if (!def.sortable) {
+    throw badRequest('invalidValue', `cannot sort by "${sortBy}": only single-valued attributes are sortable`);
+  }
+  const field = !def.caseExact && def.keyField ? def.keyField : def.field;
+  return field === '_id' ? { _id: direction } : { [field]: direction, _id: direction };
+}
