@@ -1,4 +1,5 @@
 import { badRequest } from '../../scim/errors.js';
+import { MAX_VALUE_PATH_ELEMENTS } from '../../scim/filter.js';
 import { SCHEMA_URN } from '../../scim/schema-types.js';
 import type { AddressValue, MultiValue, UserRecord } from '../../store/user.repository.js';
 
@@ -106,9 +107,20 @@ export function optBoolean(value: unknown, path: string): boolean | undefined {
   throw badRequest('invalidValue', `attribute "${path}" must be a boolean`);
 }
 
+/**
+ * Value-path filters are matched element by element (src/scim/filter.ts), so a
+ * multi-valued attribute holds at most this many values: more could not be found.
+ */
+export const MAX_MULTI_VALUES = MAX_VALUE_PATH_ELEMENTS;
+
 function optArray(value: unknown, path: string): unknown[] | undefined {
   if (value === null || value === undefined) return undefined;
-  if (Array.isArray(value)) return value;
+  if (Array.isArray(value)) {
+    if (value.length > MAX_MULTI_VALUES) {
+      throw badRequest('invalidValue', `attribute "${path}" has ${value.length} values; at most ${MAX_MULTI_VALUES} are allowed`);
+    }
+    return value;
+  }
   // A single complex value where an array is expected: accept it as a one-element array.
   if (isObject(value)) return [value];
   throw badRequest('invalidValue', `attribute "${path}" must be an array`);

@@ -81,6 +81,16 @@ describe('SCIM /Users', () => {
       expect(res.body.detail).to.include('active');
     });
 
+    it('answers 400 invalidValue for more values in a multi-valued attribute than filters can search', async () => {
+      const org = await newOrg();
+      const phoneNumbers = Array.from({ length: 11 }, (_, i) => ({ value: `+1555000${i}`, type: 'other' }));
+      const res = await org.scim.post('/Users', userBody('many@example.com', { phoneNumbers }));
+      expectScimError(res, 400, 'invalidValue');
+      expect(res.body.detail).to.include('phoneNumbers');
+      const ten = await org.scim.post('/Users', userBody('ten@example.com', { phoneNumbers: phoneNumbers.slice(0, 10) })).expect(201);
+      expect(ten.body.phoneNumbers).to.have.length(10);
+    });
+
     it('answers 400 invalidSyntax for a body that is not JSON', async () => {
       const org = await newOrg();
       const res = await api()
