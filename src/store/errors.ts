@@ -14,11 +14,18 @@ interface MongoLikeError {
   errmsg?: string;
 }
 
-/** E11000 from MongoDB or FerretDB → DuplicateKeyError naming the index (or the key when the server omits it). */
+/**
+ * A unique-index clash → DuplicateKeyError naming the index. MongoDB (and FerretDB on insert) answers
+ * E11000; FerretDB 1.x on SQLite answers an update's clash with code 1 and SQLite's own message
+ * "UNIQUE constraint failed: index '<table>_<index>'", which must not become a 500.
+ */
 export function asDuplicateKey(err: unknown): DuplicateKeyError | undefined {
   const e = err as MongoLikeError;
-  if (!e || e.code !== 11000) return undefined;
+  if (!e) return undefined;
   const message = e.message ?? e.errmsg ?? '';
+  const sqlite = /UNIQUE constraint failed: index '([^']+)'/.exec(message);
+  if (sqlite?.[1]) return new DuplicateKeyError(sqlite[1]);
+  if (e.code !== 11000) return undefined;
   const named = /index: (\S+)/.exec(message)?.[1];
   if (named) return new DuplicateKeyError(named);
   if (e.keyPattern) return new DuplicateKeyError(Object.keys(e.keyPattern).join('_'));
