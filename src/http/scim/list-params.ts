@@ -9,6 +9,8 @@ export interface ListParams {
   /** 1-based (RFC 7644 3.4.2.4) */
   startIndex: number;
   count: number;
+  /** RFC 9865: present (possibly empty, for the first page) when the client asks for cursor paging. */
+  cursor?: string;
   projection: ProjectionOptions;
 }
 
@@ -33,16 +35,29 @@ function optInteger(source: Record<string, unknown>, key: string): number | unde
 }
 
 export function parseListParams(source: Record<string, unknown>, limits: PageLimits): ListParams {
+  const rawStart = optInteger(source, 'startIndex');
+  const requested = optInteger(source, 'count');
+  const cursor = source.cursor;
+  if (cursor !== undefined && cursor !== null) {
+    if (typeof cursor !== 'string') throw badRequest('invalidCursor', 'parameter "cursor" must be a string');
+    if (rawStart !== undefined) {
+      throw badRequest('invalidValue', 'parameters "cursor" and "startIndex" cannot be combined: choose cursor or index paging');
+    }
+    // RFC 9865 2.3: in cursor paging a count above maxPageSize is an error, not silently lowered.
+    if (requested !== undefined && (requested < 0 || requested > limits.maxPageSize)) {
+      throw badRequest('invalidCount', `parameter "count" must be between 0 and ${limits.maxPageSize}`);
+    }
+  }
   // RFC 7644 3.4.2.4: startIndex less than 1 is interpreted as 1; a negative count as 0;
   // a count above the server's maximum is lowered to it (maxResults in ServiceProviderConfig).
-  const startIndex = Math.max(1, optInteger(source, 'startIndex') ?? 1);
-  const requested = optInteger(source, 'count');
+  const startIndex = Math.max(1, rawStart ?? 1);
   const count = requested === undefined ? limits.defaultPageSize : Math.min(Math.max(0, requested), limits.maxPageSize);
   const params: ListParams = {
     startIndex,
     count,
     projection: {},
   };
+  if (typeof cursor === 'string') params.cursor = cursor;
   const filter = optText(source, 'filter');
   const sortBy = optText(source, 'sortBy');
   const sortOrder = optText(source, 'sortOrder');

@@ -217,6 +217,20 @@ describe('SCIM /Users', () => {
       const org = await newOrg();
       expectScimError(await org.scim.put('/Users/nope', userBody('x@example.com')), 404);
     });
+
+    it('answers 409 uniqueness when the new userName belongs to another user, and changes nothing', async () => {
+      const org = await newOrg();
+      await org.scim.post('/Users', userBody('taken@example.com')).expect(201);
+      const mine = await org.scim.post('/Users', userBody('mine@example.com')).expect(201);
+      expectScimError(await org.scim.put(`/Users/${mine.body.id}`, { ...mine.body, userName: 'TAKEN@example.com' }), 409, 'uniqueness');
+      expectScimError(
+        await org.scim.patch(`/Users/${mine.body.id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'userName', value: 'taken@example.com' }] }),
+        409,
+        'uniqueness',
+      );
+      const read = await org.scim.get(`/Users/${mine.body.id}`).expect(200);
+      expect(read.body.userName).to.equal('mine@example.com');
+    });
   });
 
   describe('PATCH /Users/:id', () => {
