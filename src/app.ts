@@ -11,10 +11,11 @@ import { createAuthenticator } from './http/auth.js';
 import { errorHandler } from './http/errors.js';
 import { healthRouter } from './http/health.router.js';
 import { requestLogger } from './http/request-log.js';
-import { usersRouter } from './http/scim/users.router.js';
+import { rootSearchRouter, usersRouter } from './http/scim/users.router.js';
 import { discoveryRouter } from './http/scim/discovery.router.js';
 import { organizationsRouter } from './http/admin/organizations.router.js';
 import { notFound } from './scim/errors.js';
+import { ENTERPRISE_USER_SCHEMA, ROSTER_USER_SCHEMA, USER_RESOURCE_TYPE, USER_SCHEMA } from './scim/schemas.js';
 
 export interface AppDeps {
   config: Config;
@@ -64,6 +65,9 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   scim.use(
     discoveryRouter({
       baseUrl: config.baseUrl,
+      // Groups are not served yet (issue 6), so neither is their resource type or schema.
+      resourceTypes: [USER_RESOURCE_TYPE],
+      schemas: [USER_SCHEMA, ENTERPRISE_USER_SCHEMA, ROSTER_USER_SCHEMA],
       serviceProvider: {
         maxResults: config.maxPageSize,
         patch: true,
@@ -72,11 +76,19 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
         sort: true,
         etag: true,
         changePassword: true,
-        cursor: { supported: false, maxPageSize: config.maxPageSize, cursorTimeout: config.cursorTimeoutSeconds },
+        cursor: { supported: true, maxPageSize: config.maxPageSize, cursorTimeout: config.cursorTimeoutSeconds },
       },
     }),
   );
-  scim.use('/Users', authenticate('scim'), usersRouter({ users: services.users, limits, baseUrl: config.baseUrl }));
+  const usersDeps = {
+    users: services.users,
+    limits,
+    baseUrl: config.baseUrl,
+    clock: deps.clock ?? systemClock,
+    cursorTimeoutSeconds: config.cursorTimeoutSeconds,
+  };
+  scim.use('/Users', authenticate('scim'), usersRouter(usersDeps));
+  scim.use('/.search', authenticate('scim'), rootSearchRouter(usersDeps));
   scim.use((req, _res, next) => next(notFound(`no SCIM endpoint at ${req.method} ${req.baseUrl}${req.path}`)));
   app.use('/scim/v2', scim);
 

@@ -67,6 +67,10 @@ export class UserService {
     return user;
   }
 
+  async count(ctx: RequestContext, filter: Record<string, unknown>): Promise<number> {
+    return this.repo.count(ctx.orgId, filter);
+  }
+
   async list(ctx: RequestContext, query: UserListQuery): Promise<ListPage> {
     const [totalResults, items] = await Promise.all([
       this.repo.count(ctx.orgId, query.filter),

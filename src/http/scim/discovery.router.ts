@@ -1,11 +1,6 @@
 import { Router } from 'express';
-import {
-  ALL_RESOURCE_TYPES,
-  ALL_SCHEMAS,
-  findSchema,
-  resourceTypeToResource,
-  schemaToResource,
-} from '../../scim/schemas.js';
+import { resourceTypeToResource, schemaToResource } from '../../scim/schemas.js';
+import type { ResourceTypeDef, SchemaDef } from '../../scim/schema-types.js';
 import { buildServiceProviderConfig, type ServiceProviderConfigOptions } from '../../scim/service-provider-config.js';
 import { SCHEMA_URN } from '../../scim/schema-types.js';
 import { notFound } from '../../scim/errors.js';
@@ -13,6 +8,9 @@ import { externalBaseUrl, sendScim } from '../respond.js';
 
 export interface DiscoveryDeps {
   baseUrl: string;
+  /** Only the resource types this deployment serves: discovery never claims an endpoint that 404s. */
+  resourceTypes: ResourceTypeDef[];
+  schemas: SchemaDef[];
   serviceProvider: Omit<ServiceProviderConfigOptions, 'baseUrl'>;
 }
 
@@ -35,18 +33,18 @@ export function discoveryRouter(deps: DiscoveryDeps): Router {
     sendScim(res, 200, buildServiceProviderConfig({ ...deps.serviceProvider, baseUrl: scimBase(req) }));
   });
   router.get('/ResourceTypes', (req, res) => {
-    sendScim(res, 200, listResponse(ALL_RESOURCE_TYPES.map((rt) => resourceTypeToResource(rt, scimBase(req)))));
+    sendScim(res, 200, listResponse(deps.resourceTypes.map((rt) => resourceTypeToResource(rt, scimBase(req)))));
   });
   router.get('/ResourceTypes/:id', (req, res) => {
-    const rt = ALL_RESOURCE_TYPES.find((r) => r.id.toLowerCase() === req.params.id.toLowerCase());
+    const rt = deps.resourceTypes.find((r) => r.id.toLowerCase() === req.params.id.toLowerCase());
     if (!rt) throw notFound(`ResourceType ${req.params.id} not found`);
     sendScim(res, 200, resourceTypeToResource(rt, scimBase(req)));
   });
   router.get('/Schemas', (req, res) => {
-    sendScim(res, 200, listResponse(ALL_SCHEMAS.map((s) => schemaToResource(s, scimBase(req)))));
+    sendScim(res, 200, listResponse(deps.schemas.map((s) => schemaToResource(s, scimBase(req)))));
   });
   router.get('/Schemas/:id', (req, res) => {
-    const schema = findSchema(req.params.id);
+    const schema = deps.schemas.find((s) => s.id.toLowerCase() === req.params.id.toLowerCase());
     if (!schema) throw notFound(`Schema ${req.params.id} not found`);
     sendScim(res, 200, schemaToResource(schema, scimBase(req)));
   });

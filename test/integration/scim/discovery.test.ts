@@ -16,7 +16,7 @@ describe('SCIM discovery', () => {
     expect(res.body.authenticationSchemes[0].type).to.equal('oauthbearertoken');
   });
 
-  it('GET /ResourceTypes lists User and Group with their extensions', async () => {
+  it('GET /ResourceTypes lists the User resource type with its extensions', async () => {
     const res = await api().get('/scim/v2/ResourceTypes').expect(200);
     const user = res.body.Resources.find((r: { id: string }) => r.id === 'User');
     expect(user.endpoint).to.equal('/Users');
@@ -24,6 +24,9 @@ describe('SCIM discovery', () => {
       'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
     );
     await api().get('/scim/v2/ResourceTypes/User').expect(200);
+    // Only what is served is described: /Groups does not exist yet.
+    expect(res.body.Resources.map((r: { id: string }) => r.id)).to.deep.equal(['User']);
+    expectScimError(await api().get('/scim/v2/ResourceTypes/Group'), 404);
     expectScimError(await api().get('/scim/v2/ResourceTypes/Nope'), 404);
   });
 
