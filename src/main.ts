@@ -6,6 +6,7 @@ import { startEmbeddedDatabase, type EmbeddedDatabase } from './store/embedded-d
 import { createApp, createServices } from './app.js';
 import { bootstrapIfEmpty } from './domain/bootstrap.js';
 import { systemClock } from './domain/context.js';
+import { recountAllSeats, startPurgeScheduler } from './domain/lifecycle.js';
 
 /** load config → connect → listen → graceful shutdown */
 async function main(): Promise<void> {
@@ -53,6 +54,10 @@ async function main(): Promise<void> {
     }
   }
 
+  // Repair seat counters a crash may have left high, then purge users past retention, hourly.
+  await recountAllSeats(services.users, logger);
+  const purge = startPurgeScheduler(services.users, { clock: systemClock, logger });
+
   const app = createApp({ config, store, logger, clock: systemClock }, services);
   const server = createServer(app);
   server.keepAliveTimeout = 65_000;
@@ -72,6 +77,7 @@ async function main(): Promise<void> {
     }, config.shutdownGraceMs);
     force.unref();
     // Stop accepting, let requests in flight finish, then close the database.
+    purge.stop();
     server.close();
     server.closeIdleConnections();
     await new Promise<void>((resolve) => server.once('close', () => resolve()));

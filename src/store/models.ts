@@ -137,12 +137,35 @@ userSchema.index({ orgId: 1, created: 1, _id: 1 }, { name: 'org_created' });
 
 const metaSchema = new Schema({ _id: String, value: Schema.Types.Mixed, created: Date }, opts);
 
+/** One seat counter per organization (`_id` is the organization id); see seat.repository.ts. */
+const seatSchema = new Schema({ _id: String, used: { type: Number, default: 0 }, lastModified: Date }, opts);
+
+/** The audit trail (PRODUCT.md "Audit"): append-only, never removed with the user it names. */
+const auditSchema = new Schema(
+  {
+    _id: String,
+    orgId: { type: String, required: true },
+    at: Date,
+    actor: { type: { type: String }, id: String, name: String },
+    action: String,
+    target: { type: { type: String }, id: String, userName: String },
+    changes: [new Schema({ path: String, old: Schema.Types.Mixed, new: Schema.Types.Mixed }, { _id: false })],
+    requestId: String,
+  },
+  opts,
+);
+auditSchema.index({ orgId: 1, at: 1 }, { name: 'org_at' });
+auditSchema.index({ orgId: 1, 'target.id': 1, at: 1 }, { name: 'org_target_at' });
+auditSchema.index({ orgId: 1, 'actor.id': 1, at: 1 }, { name: 'org_actor_at' });
+
 export function createModels(connection: Connection) {
   return {
     Organization: connection.model('Organization', organizationSchema, 'organizations'),
     Token: connection.model('Token', tokenSchema, 'tokens'),
     User: connection.model('User', userSchema, 'users'),
     Meta: connection.model('Meta', metaSchema, 'meta'),
+    Seat: connection.model('Seat', seatSchema, 'seats'),
+    Audit: connection.model('Audit', auditSchema, 'audit'),
   };
 }
 

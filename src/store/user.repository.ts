@@ -143,4 +143,68 @@ export class UserRepository {
       }
     });
   }
+
+  /** Any user of the organization, recently deleted ones included (side API). */
+  async findAny(orgId: string, id: string): Promise<UserRecord | null> {
+    return this.users.findOne({ _id: id, orgId } as Filter<UserRecord>);
+  }
+
+  /** How many users hold a seat (PRODUCT.md "Seat rule": invited and active). */
+  async countHoldingSeats(orgId: string): Promise<number> {
+    return this.users.countDocuments({ orgId, status: { $in: ['invited', 'active'] } } as Filter<UserRecord>);
+  }
+
+  /**
+   * Writes a restored user over its deleted self if it is still deleted at
+   * `expectedVersion`. False when it moved, was restored or purged meanwhile.
+   */
+  async replaceDeleted(orgId: string, expectedVersion: number, user: UserRecord): Promise<boolean> {
+    return this.writes.run(user._id, async () => {
+      try {
+        const result = await this.users.replaceOne(
+          { _id: user._id, orgId, version: expectedVersion, status: 'deleted' } as Filter<UserRecord>,
+          user,
+        );
+        return result.matchedCount === 1;
+      } catch (err) {
+        throw asDuplicateKey(err) ?? err;
+      }
+    });
+  }
+
+  /** Recently deleted users whose deletion is at or before `cutoff`, oldest first. */
+  async findDeletedBefore(orgId: string, cutoff: Date, limit: number): Promise<Pick<UserRecord, '_id' | 'userName' | 'deletedAt'>[]> {
+    return this.users
+      .find({ orgId, status: 'deleted', deletedAt: { $lte: cutoff } } as Filter<UserRecord>, {
+        projection: { _id: 1, userName: 1, deletedAt: 1 },
+      })
+      .sort({ deletedAt: 1, _id: 1 })
+      .limit(limit)
+      .toArray();
+  }
+
+  /**
+   * Removes a deleted user for good, in one delete whose filter carries every
+   * condition (`deletedBefore` for retention), so that several processes doing
+   * it at once remove it once. True only for the call that removed it.
+   */
+  async deleteIfDeleted(orgId: string, id: string, deletedBefore?: Date): Promise<boolean> {
+    return this.writes.run(id, async () => {
+      const filter: Record<string, unknown> = { _id: id, orgId, status: 'deleted' };
+      if (deletedBefore) filter.deletedAt = { $lte: deletedBefore };
+      const result = await this.users.deleteOne(filter as Filter<UserRecord>);
+      return result.deletedCount === 1;
+    });
+  }
+
+  /**
+   * Which unique key another user of the organization holds: FerretDB's
+   * duplicate-key error on insert does not name the index, so the domain asks.
+   */
+  async takenKey(orgId: string, id: string, userNameKey: string, emailKey: string): Promise<'userName' | 'email' | undefined> {
+    const other = { orgId, _id: { $ne: id } };
+    if (await this.users.findOne({ ...other, userNameKey } as Filter<UserRecord>, { projection: { _id: 1 } })) return 'userName';
+    if (await this.users.findOne({ ...other, emailKey } as Filter<UserRecord>, { projection: { _id: 1 } })) return 'email';
+    return undefined;
+  }
 }

@@ -1,15 +1,29 @@
+import type { Logger } from 'pino';
 import type { Store } from '../../store/connection.js';
 import { DuplicateKeyError } from '../../store/errors.js';
+import { OrganizationRepository, type OrganizationRecord } from '../../store/organization.repository.js';
 import { UserRepository, type UserRecord, type UserStatus } from '../../store/user.repository.js';
+import type { AuditAction } from '../../store/audit.repository.js';
 import { ScimError, badRequest, conflict, notFound, preconditionFailed } from '../../scim/errors.js';
 import { applyPatch } from '../../scim/patch.js';
-import type { Clock, RequestContext } from '../context.js';
+import { createLogger } from '../../logger.js';
+import type { Actor, Clock, RequestContext } from '../context.js';
+import { AuditService } from '../audit/audit.service.js';
+import { diffUsers } from '../audit/user-diff.js';
+import { checkEmailDomain } from '../rules/email-domain.js';
+import { holdsSeat, SeatService, type SeatHold, type SeatUsage } from '../seats.js';
 import { hashPassword } from '../secrets.js';
 import { newId } from '../tokens.js';
-import { parseUserResource, recordFieldsFrom, userToScim, type UserInput } from './user.mapper.js';
+import { parseUserResource, recordFieldsFrom, signInEmail, userToScim, type UserInput } from './user.mapper.js';
 
 /** How often a write is retried when another request changed the same user in between. */
 const MAX_WRITE_ATTEMPTS = 8;
+/** How many expired users one purge pass reads per organization at a time. */
+const PURGE_BATCH = 200;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Who acts when no request does: retention expiry, the start-up recount. */
+export const SYSTEM_ACTOR: Actor = { type: 'system', id: 'system', name: 'Roster' };
 
 export interface ListPage {
   totalResults: number;
@@ -49,12 +63,25 @@ export function checkIfMatch(ifMatch: string | undefined, version: number): void
 
 export class UserService {
   readonly repo: UserRepository;
+  readonly orgs: OrganizationRepository;
+  readonly seats: SeatService;
+  readonly audit: AuditService;
 
   constructor(
     store: Store,
     private readonly clock: Clock,
+    logger: Logger = createLogger('error'),
   ) {
     this.repo = new UserRepository(store);
+    this.orgs = new OrganizationRepository(store);
+    this.seats = new SeatService(store, this.repo, clock);
+    this.audit = new AuditService(store, logger);
+  }
+
+  private async org(orgId: string): Promise<OrganizationRecord> {
+    const org = await this.orgs.findById(orgId);
+    if (!org) throw notFound(`organization ${orgId} not found`);
+    return org;
   }
 
   toScim(user: UserRecord, ctx: RequestContext): Record<string, unknown> {
@@ -95,7 +122,17 @@ export class UserService {
       version: 1,
     };
     if (input.password !== undefined) user.passwordHash = await hashPassword(input.password);
-    await this.write(() => this.repo.insert(user), input);
+    const org = await this.org(ctx.orgId);
+    checkEmailDomain(signInEmail(input), org);
+    const seat = holdsSeat(status) ? await this.seats.take(org._id, org.seatLimit) : undefined;
+    try {
+      await this.write(() => this.repo.insert(user), input, ctx.orgId, id);
+    } catch (err) {
+      await seat?.giveBack();
+      throw err;
+    }
+    seat?.keep();
+    await this.recordUser(ctx, 'user.created', now, undefined, user);
     return user;
   }
 
@@ -134,7 +171,11 @@ export class UserService {
         lastModified: now,
         version: current.version + 1,
       };
-      if (await this.repo.replace(ctx.orgId, current.version, deleted)) return;
+      if (await this.repo.replace(ctx.orgId, current.version, deleted)) {
+        if (holdsSeat(current.status)) await this.seats.release(ctx.orgId);
+        await this.recordUser(ctx, 'user.deleted', now, current, deleted);
+        return;
+      }
     }
     throw new ScimError(409, `User ${id} is being changed by other requests; try again`);
   }
@@ -165,28 +206,232 @@ export class UserService {
         if (current[key] !== undefined) (user as unknown as Record<string, unknown>)[key] = current[key];
       }
       if (next.passwordHash !== undefined) user.passwordHash = next.passwordHash;
+      const activating = !holdsSeat(current.status) && holdsSeat(status);
+      const org = await this.org(ctx.orgId);
+      // The domain rule is checked when the sign-in email changes or access comes back, not on
+      // every write: an identity provider must always be able to suspend a user whose domain
+      // the organization has since dropped.
+      if (activating || user.emailKey !== current.emailKey) checkEmailDomain(signInEmail(next.input), org);
+      const seat = activating ? await this.seats.take(org._id, org.seatLimit) : undefined;
       let written = false;
-      await this.write(async () => {
-        written = await this.repo.replace(ctx.orgId, current.version, user);
-      }, next.input);
-      if (written) return user;
+      try {
+        await this.write(async () => {
+          written = await this.repo.replace(ctx.orgId, current.version, user);
+        }, next.input, ctx.orgId, current._id);
+      } catch (err) {
+        await seat?.giveBack();
+        throw err;
+      }
+      if (!written) {
+        await seat?.giveBack();
+        continue;
+      }
+      seat?.keep();
+      if (holdsSeat(current.status) && !holdsSeat(status)) await this.seats.release(ctx.orgId);
+      await this.recordUser(ctx, 'user.updated', user.lastModified, current, user);
+      return user;
     }
     throw new ScimError(409, `User ${id} is being changed by other requests; try again`);
   }
 
   /** Runs a write and turns a unique-index clash into 409 uniqueness naming the value. */
-  private async write(op: () => Promise<void>, input: UserInput): Promise<void> {
+  private async write(op: () => Promise<void>, input: UserInput, orgId: string, id: string): Promise<void> {
     try {
       await op();
     } catch (err) {
-      if (err instanceof DuplicateKeyError) {
-        if (err.index.includes('email')) {
-          throw conflict(`a user with the sign-in email of "${input.userName}" already exists in this organization`);
-        }
-        throw conflict(`userName "${input.userName}" is already taken in this organization`);
-      }
+      if (err instanceof DuplicateKeyError) throw await this.uniquenessError(err, orgId, id, input.userName, signInEmail(input));
       throw err;
     }
+  }
+
+  /** A unique-index clash as 409 uniqueness naming the value that clashed. */
+  private async uniquenessError(
+    err: { index: string },
+    orgId: string,
+    id: string,
+    userName: string,
+    email: string | undefined,
+  ): Promise<ScimError> {
+    let key: 'userName' | 'email' | undefined = err.index.includes('email')
+      ? 'email'
+      : err.index.includes('userName')
+        ? 'userName'
+        : undefined;
+    key ??= await this.repo.takenKey(orgId, id, userName.toLowerCase(), email ?? `~none:${id}`);
+    if (key === 'email') {
+      return conflict(`the sign-in email "${email ?? userName}" is already used by another user in this organization`);
+    }
+    return conflict(`userName "${userName}" is already taken in this organization`);
+  }
+
+  // ---- lifecycle beyond SCIM (side API, retention) ----
+
+  /**
+   * Brings a recently deleted user back to its previous state, with its
+   * userName and sign-in email keys recomputed: 409 uniqueness when another
+   * user took one meanwhile, 403 when it needs a seat and none is free, 400
+   * when its email is no longer on the organization's domains.
+   */
+  async restore(ctx: RequestContext, id: string): Promise<UserRecord> {
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      const current = await this.repo.findAny(ctx.orgId, id);
+      if (!current) throw notFound(`User ${id} not found`);
+      if (current.status !== 'deleted') {
+        throw new ScimError(409, `User ${id} is not deleted (status "${current.status}"): there is nothing to restore`);
+      }
+      const org = await this.org(ctx.orgId);
+      const email = signInEmail({ userName: current.userName, emails: current.emails ?? [] });
+      checkEmailDomain(email, org);
+      const status: UserStatus = current.previousStatus && current.previousStatus !== 'deleted' ? current.previousStatus : 'active';
+      const now = this.clock.now();
+      const { deletedAt: _d, previousStatus: _p, ...rest } = current;
+      const restored: UserRecord = {
+        ...rest,
+        status,
+        active: isActiveStatus(status),
+        userNameKey: current.userName.toLowerCase(),
+        emailKey: email ?? `~none:${id}`,
+        lastModified: now,
+        version: current.version + 1,
+      };
+      const seat: SeatHold | undefined = holdsSeat(status) ? await this.seats.take(org._id, org.seatLimit) : undefined;
+      let written: boolean;
+      try {
+        written = await this.repo.replaceDeleted(ctx.orgId, current.version, restored);
+      } catch (err) {
+        await seat?.giveBack();
+        if (err instanceof DuplicateKeyError) throw await this.uniquenessError(err, ctx.orgId, id, current.userName, email);
+        throw err;
+      }
+      if (!written) {
+        await seat?.giveBack();
+        continue;
+      }
+      seat?.keep();
+      await this.recordUser(ctx, 'user.restored', now, current, restored);
+      return restored;
+    }
+    throw new ScimError(409, `User ${id} is being changed by other requests; try again`);
+  }
+
+  /** Irreversible: removes a recently deleted user's document; its audit trail stays. */
+  async removePermanently(ctx: RequestContext, id: string): Promise<void> {
+    const current = await this.repo.findAny(ctx.orgId, id);
+    if (!current) throw notFound(`User ${id} not found`);
+    if (current.status !== 'deleted') {
+      throw new ScimError(409, `User ${id} is not deleted (status "${current.status}"): delete it before deleting it permanently`);
+    }
+    if (!(await this.repo.deleteIfDeleted(ctx.orgId, id))) {
+      // Restored or purged between the read and the delete.
+      const now = await this.repo.findAny(ctx.orgId, id);
+      if (!now) throw notFound(`User ${id} not found`);
+      throw new ScimError(409, `User ${id} is not deleted (status "${now.status}"): delete it before deleting it permanently`);
+    }
+    await this.audit.record({
+      orgId: ctx.orgId,
+      at: this.clock.now(),
+      actor: ctx.actor,
+      action: 'user.permanently_deleted',
+      target: { type: 'User', id, userName: current.userName },
+      changes: [],
+      requestId: ctx.requestId,
+    });
+  }
+
+  /**
+   * Purges every user deleted more than its organization's `retentionDays`
+   * before `now`. Each purge is one delete whose filter holds the whole rule
+   * (still deleted, deleted at or before the cutoff), and only the call whose
+   * delete removed the document records `user.purged`: several processes
+   * running this at once never purge twice or early. Returns how many it purged.
+   */
+  async purgeExpired(now: Date, actor: Actor = SYSTEM_ACTOR, requestId = `purge:${newId()}`): Promise<number> {
+    let purged = 0;
+    for (let skip = 0; ; skip += PURGE_BATCH) {
+      const orgs = await this.orgs.list(skip, PURGE_BATCH);
+      for (const org of orgs) purged += await this.purgeOrganization(org, now, actor, requestId);
+      if (orgs.length < PURGE_BATCH) return purged;
+    }
+  }
+
+  private async purgeOrganization(org: OrganizationRecord, now: Date, actor: Actor, requestId: string): Promise<number> {
+    const cutoff = new Date(now.getTime() - (org.retentionDays ?? 30) * DAY_MS);
+    let purged = 0;
+    for (;;) {
+      const expired = await this.repo.findDeletedBefore(org._id, cutoff, PURGE_BATCH);
+      let removedInBatch = 0;
+      for (const user of expired) {
+        if (!(await this.repo.deleteIfDeleted(org._id, user._id, cutoff))) continue;
+        removedInBatch += 1;
+        await this.audit.record({
+          orgId: org._id,
+          at: this.clock.now(),
+          actor,
+          action: 'user.purged',
+          target: { type: 'User', id: user._id, userName: user.userName },
+          changes: [],
+          requestId,
+        });
+      }
+      purged += removedInBatch;
+      // A short batch is the last; a full one where another process removed everything is too.
+      if (expired.length < PURGE_BATCH || removedInBatch === 0) return purged;
+    }
+  }
+
+  /** The organization's seat counter and limit. */
+  async seatUsage(ctx: RequestContext): Promise<SeatUsage> {
+    const org = await this.org(ctx.orgId);
+    return this.seats.usage(org._id, org.seatLimit);
+  }
+
+  /** Recomputes the seat counter from the users and repairs it; audited when it changed or was asked for. */
+  async recountSeats(orgId: string, ctx?: Pick<RequestContext, 'actor' | 'requestId'>): Promise<SeatUsage> {
+    const org = await this.org(orgId);
+    const { before, used } = await this.seats.recount(orgId);
+    if (ctx || before !== used) {
+      await this.audit.record({
+        orgId,
+        at: this.clock.now(),
+        actor: ctx?.actor ?? SYSTEM_ACTOR,
+        action: 'seats.recounted',
+        target: { type: 'Seats', id: orgId },
+        changes: [{ path: 'used', old: before, new: used }],
+        requestId: ctx?.requestId ?? '',
+      });
+    }
+    return { used, limit: org.seatLimit };
+  }
+
+  /** Recounts the seats of every organization (at start-up). Returns how many organizations it checked. */
+  async recountAllSeats(): Promise<number> {
+    let count = 0;
+    for (let skip = 0; ; skip += PURGE_BATCH) {
+      const orgs = await this.orgs.list(skip, PURGE_BATCH);
+      for (const org of orgs) {
+        await this.recountSeats(org._id);
+        count += 1;
+      }
+      if (orgs.length < PURGE_BATCH) return count;
+    }
+  }
+
+  private async recordUser(
+    ctx: RequestContext,
+    action: AuditAction,
+    at: Date,
+    before: UserRecord | undefined,
+    after: UserRecord,
+  ): Promise<void> {
+    await this.audit.record({
+      orgId: ctx.orgId,
+      at,
+      actor: ctx.actor,
+      action,
+      target: { type: 'User', id: after._id, userName: after.userName },
+      changes: diffUsers(before, after),
+      requestId: ctx.requestId,
+    });
   }
 }
 

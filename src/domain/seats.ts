@@ -1,0 +1,90 @@
+import { ScimError } from '../scim/errors.js';
+import type { Store } from '../store/connection.js';
+import { SeatRepository } from '../store/seat.repository.js';
+import type { UserRepository, UserStatus } from '../store/user.repository.js';
+import type { Clock } from './context.js';
+
+/** PRODUCT.md "Seat rule": invited and active users hold a seat; suspended and deleted ones hold none. */
+export function holdsSeat(status: UserStatus | undefined): boolean {
+  return status === 'invited' || status === 'active';
+}
+
+export interface SeatUsage {
+  used: number;
+  limit: number | null;
+}
+
+/** A seat taken for a user write that has not finished yet: keep it when the write lands, give it back when not. */
+export interface SeatHold {
+  keep(): void;
+  giveBack(): Promise<void>;
+}
+
+/**
+ * Seat accounting. A write that gives a user a seat takes one first (the
+ * conditional counter update decides, exactly, under concurrency), then writes
+ * the user, then keeps the seat or gives it back. A crash in between can only
+ * leave the counter too high (fewer seats offered, never more than the limit);
+ * `recount` repairs it from the users collection.
+ */
+export class SeatService {
+  readonly repo: SeatRepository;
+  /** Seats taken in this process whose user write has not finished: a recount must not hand them out again. */
+  private readonly pending = new Map<string, number>();
+
+  constructor(
+    store: Store,
+    private readonly users: UserRepository,
+    private readonly clock: Clock,
+  ) {
+    this.repo = new SeatRepository(store);
+  }
+
+  /** Takes a seat or throws 403 "seat limit reached: U of L seats in use". */
+  async take(orgId: string, limit: number | null): Promise<SeatHold> {
+    const result = await this.repo.take(orgId, limit, () => this.users.countHoldingSeats(orgId), this.clock.now());
+    if (!result.taken) {
+      throw new ScimError(403, `seat limit reached: ${result.used} of ${limit ?? 'unlimited'} seats in use`);
+    }
+    this.pending.set(orgId, (this.pending.get(orgId) ?? 0) + 1);
+    let settled = false;
+    const settle = () => {
+      if (settled) return false;
+      settled = true;
+      const left = (this.pending.get(orgId) ?? 1) - 1;
+      if (left > 0) this.pending.set(orgId, left);
+      else this.pending.delete(orgId);
+      return true;
+    };
+    return {
+      keep: () => void settle(),
+      giveBack: async () => {
+        if (settle()) await this.repo.give(orgId, this.clock.now());
+      },
+    };
+  }
+
+  /** Gives back the seat of a user that no longer holds one (suspended or deleted). */
+  async release(orgId: string): Promise<void> {
+    await this.repo.give(orgId, this.clock.now());
+  }
+
+  async usage(orgId: string, limit: number | null): Promise<SeatUsage> {
+    const record = await this.repo.find(orgId);
+    const used = record ? record.used : await this.users.countHoldingSeats(orgId);
+    return { used, limit };
+  }
+
+  /**
+   * Recomputes the counter from the users collection (status invited or
+   * active) and writes it. Returns the counter before (null when there was
+   * none) and after.
+   */
+  async recount(orgId: string): Promise<{ before: number | null; used: number }> {
+    return this.repo.reset(
+      orgId,
+      async () => (await this.users.countHoldingSeats(orgId)) + (this.pending.get(orgId) ?? 0),
+      this.clock.now(),
+    );
+  }
+}

@@ -1,0 +1,76 @@
+import type { Collection, Filter } from 'mongodb';
+import type { Store } from './connection.js';
+import { asDuplicateKey } from './errors.js';
+
+export type AuditAction =
+  | 'user.created'
+  | 'user.updated'
+  | 'user.deleted'
+  | 'user.restored'
+  | 'user.purged'
+  | 'user.permanently_deleted'
+  | 'seats.recounted';
+
+export interface AuditChange {
+  path: string;
+  old: unknown;
+  new: unknown;
+}
+
+export interface AuditRecord {
+  _id: string;
+  orgId: string;
+  at: Date;
+  actor: { type: string; id: string; name: string };
+  action: AuditAction;
+  target: { type: string; id: string; userName?: string };
+  changes: AuditChange[];
+  requestId: string;
+}
+
+export interface AuditQuery {
+  userId?: string | undefined;
+  actorId?: string | undefined;
+  action?: string | undefined;
+  since?: Date | undefined;
+  until?: Date | undefined;
+  skip: number;
+  limit: number;
+}
+
+/** Append-only: there is no update or delete, so purging a user never removes its trail. */
+export class AuditRepository {
+  private readonly entries: Collection<AuditRecord>;
+
+  constructor(store: Store) {
+    this.entries = store.models.Audit.collection as unknown as Collection<AuditRecord>;
+  }
+
+  /** Inserts an entry; inserting the same `_id` again (a retry) is a no-op. */
+  async insert(entry: AuditRecord): Promise<void> {
+    try {
+      await this.entries.insertOne(entry);
+    } catch (err) {
+      if (!asDuplicateKey(err)) throw err;
+    }
+  }
+
+  async find(orgId: string, query: AuditQuery): Promise<{ total: number; items: AuditRecord[] }> {
+    const filter: Record<string, unknown> = { orgId };
+    if (query.userId !== undefined) filter['target.id'] = query.userId;
+    if (query.actorId !== undefined) filter['actor.id'] = query.actorId;
+    if (query.action !== undefined) filter.action = query.action;
+    if (query.since !== undefined || query.until !== undefined) {
+      filter.at = {
+        ...(query.since !== undefined ? { $gte: query.since } : {}),
+        ...(query.until !== undefined ? { $lte: query.until } : {}),
+      };
+    }
+    const f = filter as Filter<AuditRecord>;
+    const [total, items] = await Promise.all([
+      this.entries.countDocuments(f),
+      this.entries.find(f).sort({ at: -1, _id: -1 }).skip(query.skip).limit(query.limit).toArray(),
+    ]);
+    return { total, items };
+  }
+}
