@@ -10,10 +10,14 @@ import { UserService } from './domain/users/user.service.js';
 import { createAuthenticator } from './http/auth.js';
 import { errorHandler } from './http/errors.js';
 import { healthRouter } from './http/health.router.js';
+import { openapiRouter } from './http/openapi.router.js';
 import { requestLogger } from './http/request-log.js';
 import { rootSearchRouter, usersRouter } from './http/scim/users.router.js';
 import { discoveryRouter } from './http/scim/discovery.router.js';
 import { organizationsRouter } from './http/admin/organizations.router.js';
+import { userLifecycleRouter } from './http/admin/user-lifecycle.router.js';
+import { seatsRouter } from './http/admin/seats.router.js';
+import { auditRouter } from './http/admin/audit.router.js';
 import { notFound } from './scim/errors.js';
 import { ENTERPRISE_USER_SCHEMA, ROSTER_USER_SCHEMA, USER_RESOURCE_TYPE, USER_SCHEMA } from './scim/schemas.js';
 
@@ -35,7 +39,7 @@ export function createServices(deps: AppDeps): Services {
   return {
     organizations: new OrganizationService(deps.store, clock),
     tokens: new TokenService(deps.store, clock, deps.config.operatorToken),
-    users: new UserService(deps.store, clock),
+    users: new UserService(deps.store, clock, deps.logger),
   };
 }
 
@@ -57,6 +61,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   );
 
   app.use(healthRouter(() => deps.store.ping()));
+  app.use(openapiRouter({ projectRoot: config.projectRoot, baseUrl: config.baseUrl }));
 
   const authenticate = createAuthenticator(services.tokens);
   const limits = { defaultPageSize: config.defaultPageSize, maxPageSize: config.maxPageSize };
@@ -98,6 +103,9 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
     authenticate('operator'),
     organizationsRouter({ organizations: services.organizations, tokens: services.tokens }),
   );
+  api.use('/users', authenticate('admin'), userLifecycleRouter({ users: services.users, baseUrl: config.baseUrl }));
+  api.use('/seats', authenticate('admin'), seatsRouter({ users: services.users, baseUrl: config.baseUrl }));
+  api.use('/audit', authenticate('admin'), auditRouter({ audit: services.users.audit, baseUrl: config.baseUrl }));
   api.use((req, _res, next) => next(notFound(`no route at ${req.method} ${req.baseUrl}${req.path}`)));
   app.use('/api/v1', api);
 
