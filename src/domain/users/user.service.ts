@@ -98,11 +98,20 @@ export class UserService {
     return this.repo.count(ctx.orgId, filter);
   }
 
-  async list(ctx: RequestContext, query: UserListQuery): Promise<ListPage> {
-    const [totalResults, items] = await Promise.all([
-      this.repo.count(ctx.orgId, query.filter),
-      query.limit > 0 ? this.repo.list(ctx.orgId, query) : Promise.resolve([]),
-    ]);
+  /**
+   * One page and, unless `countTotal` is false, the exact total. A page shorter than asked
+   * already tells the total (skip + its length), which spares the identity providers' lookups
+   * (`userName eq ...`) a second query: a count costs as much as the find on an engine that scans.
+   */
+  async list(ctx: RequestContext, query: UserListQuery & { countTotal?: boolean }): Promise<ListPage> {
+    const wantTotal = query.countTotal !== false;
+    if (query.limit <= 0) {
+      return { totalResults: wantTotal ? await this.repo.count(ctx.orgId, query.filter) : 0, items: [] };
+    }
+    const items = await this.repo.list(ctx.orgId, query);
+    if (!wantTotal) return { totalResults: 0, items };
+    const short = items.length < query.limit && (items.length > 0 || query.skip === 0);
+    const totalResults = short ? query.skip + items.length : await this.repo.count(ctx.orgId, query.filter);
     return { totalResults, items };
   }
 

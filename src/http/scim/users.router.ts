@@ -52,6 +52,8 @@ export async function listUsers(deps: UsersRouterDeps, c: RequestContext, params
     sort: backward ? reverseSort(sort) : sort,
     skip: 0,
     limit: params.count === 0 ? 0 : params.count + 1,
+    // Past the first page the total is counted over the whole filter, below, not over the keyset page.
+    countTotal: !position,
   });
   // totalResults counts the whole result set, not what is left after the cursor.
   const totalResults = position ? await deps.users.count(c, filter) : page.totalResults;

@@ -98,6 +98,20 @@ describe('SCIM list paging', () => {
     await org.scim.get('/Users?count=100000').expect(200);
   });
 
+  it('gives the exact totalResults for short pages, full pages and pages past the end', async () => {
+    const org = await newOrg();
+    await seed(org, 3);
+    const short = await org.scim.get('/Users?startIndex=2&count=10').expect(200);
+    expect([short.body.totalResults, short.body.itemsPerPage]).to.deep.equal([3, 2]);
+    const full = await org.scim.get('/Users?startIndex=1&count=2').expect(200);
+    expect([full.body.totalResults, full.body.itemsPerPage]).to.deep.equal([3, 2]);
+    const past = await org.scim.get('/Users?startIndex=9&count=2').expect(200);
+    expect([past.body.totalResults, past.body.itemsPerPage]).to.deep.equal([3, 0]);
+    const deep = await org.scim.get('/Users?count=1&cursor=').expect(200);
+    const second = await org.scim.get(`/Users?count=1&cursor=${deep.body.nextCursor}`).expect(200);
+    expect(second.body.totalResults).to.equal(3);
+  });
+
   it('answers count=0 with totalResults only', async () => {
     const org = await newOrg();
     await seed(org, 2);
