@@ -176,9 +176,14 @@ function applyPathlessEntry(
   if (mutability === 'readOnly' || target.attribute.mutability === 'readOnly') {
     // A client echoing a readOnly attribute unchanged is harmless; changing it is not.
     const current = readCurrent(document, target);
-    if (deepEqual(current, value)) return;
+    if (deepEqual(current, value) || (isNoValue(current) && isNoValue(value))) return;
   }
   setAt(document, op, target, value, context);
+}
+
+/** Absent, null, "" and [] all mean "no value": a client echoing `"groups": []` changes nothing. */
+function isNoValue(value: unknown): boolean {
+  return isEmptyValue(value) || (Array.isArray(value) && value.length === 0);
 }
 
 function readCurrent(document: Json, target: Target): unknown {

@@ -700,6 +700,11 @@ describe('applyPatch (RFC 7644 3.5.2)', () => {
         expected: edit(user(), (u) => (u.title = 'CTO')),
       },
       {
+        name: 'ignores an empty readOnly list echoed where the resource has none (groups: [])',
+        operations: [{ op: 'replace', value: { groups: [], title: 'CTO' } }],
+        expected: edit(user(), (u) => (u.title = 'CTO')),
+      },
+      {
         name: 'answers mutability on removing readOnly meta',
         operations: [{ op: 'remove', path: 'meta' }],
         error: { scimType: 'mutability', detail: /"meta" is readOnly/ },
