@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { lookup } from 'node:dns/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import mongoose from 'mongoose';
@@ -47,6 +48,10 @@ export async function startEmbeddedDatabase(opts: EmbeddedOptions): Promise<Embe
   // Auto: stay with the engine that already holds this data directory, so data survives a restart
   // even when mongodb-memory-server becomes (un)available between two runs.
   if (hasData(ferretDir)) return startFerretdb(opts.projectRoot, ferretDir);
+  if (!(await mongoBinaryObtainable())) {
+    log('no MongoDB binary is cached and its download host does not resolve; using FerretDB');
+    return startFerretdb(opts.projectRoot, ferretDir);
+  }
   try {
     return await startMongoMemoryServer(mongoDir);
   } catch (err) {
@@ -54,6 +59,26 @@ export async function startEmbeddedDatabase(opts: EmbeddedOptions): Promise<Embe
     return startFerretdb(opts.projectRoot, ferretDir);
   }
 }
+
+/**
+ * Whether mongodb-memory-server can have its binary: cached (or a system binary), or the download
+ * host resolves. Without this check an offline machine pays three failed downloads (~8 s) and a
+ * stack trace on every start.
+ */
+async function mongoBinaryObtainable(): Promise<boolean> {
+  const { DryMongoBinary } = await import('mongodb-memory-server');
+  const options = await DryMongoBinary.generateOptions().catch(() => undefined);
+  if (options && (await DryMongoBinary.locateBinary(options).catch(() => undefined))) return true;
+  try {
+    await lookup(MONGODB_DOWNLOAD_HOST);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** mongodb-memory-server's default download host. Behind a mirror, set ROSTER_EMBEDDED_DB=mongodb-memory-server. */
+const MONGODB_DOWNLOAD_HOST = 'fastdl.mongodb.org';
 
 async function startMongoMemoryServer(dbPath: string): Promise<EmbeddedDatabase> {
   mkdirSync(dbPath, { recursive: true });
