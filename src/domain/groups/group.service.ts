@@ -1,0 +1,326 @@
+import type { Store } from '../../store/connection.js';
+import { DuplicateKeyError } from '../../store/errors.js';
+import { GroupRepository, unboundKey, type GroupRecord } from '../../store/group.repository.js';
+import { MembershipRepository } from '../../store/membership.repository.js';
+import { OrganizationRepository, type OrganizationRecord } from '../../store/organization.repository.js';
+import { UserRepository } from '../../store/user.repository.js';
+import { ScimError, badRequest, conflict, notFound } from '../../scim/errors.js';
+import { applyPatch } from '../../scim/patch.js';
+import type { Clock, RequestContext } from '../context.js';
+import { newId } from '../tokens.js';
+import { checkIfMatch } from '../users/user.service.js';
+import { groupToScim, parseGroupResource, type GroupInput } from './group.mapper.js';
+import { splitGroupPatch, type MemberOp } from './group-patch.js';
+import { equalityValue, idsCondition, MAX_MEMBERSHIP_FILTER_IDS, resolveConditions, type Query } from './membership-filter.js';
+
+/** How often a write is retried when another request changed the same group in between. */
+const MAX_WRITE_ATTEMPTS = 8;
+
+export interface GroupListQuery {
+  filter: Record<string, unknown>;
+  sort: Record<string, 1 | -1>;
+  skip: number;
+  limit: number;
+}
+
+/** A group with its members' ids when they were read (undefined: not asked for, not read). */
+export interface GroupView {
+  group: GroupRecord;
+  members?: string[];
+}
+
+export class GroupService {
+  readonly repo: GroupRepository;
+  readonly memberships: MembershipRepository;
+  private readonly users: UserRepository;
+  private readonly orgs: OrganizationRepository;
+
+  constructor(
+    store: Store,
+    private readonly clock: Clock,
+  ) {
+    this.repo = new GroupRepository(store);
+    this.memberships = new MembershipRepository(store);
+    this.users = new UserRepository(store);
+    this.orgs = new OrganizationRepository(store);
+  }
+
+  private async org(orgId: string): Promise<OrganizationRecord> {
+    const org = await this.orgs.findById(orgId);
+    if (!org) throw notFound(`organization ${orgId} not found`);
+    return org;
+  }
+
+  toScim(view: GroupView, ctx: RequestContext): Record<string, unknown> {
+    return groupToScim(view.group, ctx.scimBaseUrl, view.members);
+  }
+
+  async get(ctx: RequestContext, id: string): Promise<GroupRecord> {
+    const group = await this.repo.find(ctx.orgId, id);
+    if (!group) throw notFound(`Group ${id} not found`);
+    return group;
+  }
+
+  /** The ids of the group's members, recently deleted users left out (they come back on restore). */
+  async members(ctx: RequestContext, id: string): Promise<string[]> {
+    const [ids, deleted] = await Promise.all([this.memberships.memberIds(ctx.orgId, id), this.users.deletedIds(ctx.orgId)]);
+    return deleted.size === 0 ? ids : ids.filter((u) => !deleted.has(u));
+  }
+
+  /** Members of a page of groups, read in one query. */
+  async membersOf(ctx: RequestContext, groupIds: string[]): Promise<Map<string, string[]>> {
+    const [rows, deleted] = await Promise.all([this.memberships.ofGroups(ctx.orgId, groupIds), this.users.deletedIds(ctx.orgId)]);
+    const out = new Map<string, string[]>(groupIds.map((g) => [g, []]));
+    for (const row of rows) if (!deleted.has(row.userId)) out.get(row.groupId)?.push(row.userId);
+    return out;
+  }
+
+  /** `members.value eq "u"`: the memberships of u, then `_id: {$in: groupIds}` (membership-filter.ts). */
+  async resolveFilter(ctx: RequestContext, filter: Query): Promise<Query> {
+    return resolveConditions(filter, {
+      memberIds: async (condition) => {
+        const userId = equalityValue(condition, 'members.value');
+        if (!(await this.users.findVisible(ctx.orgId, userId))) return { _id: { $in: [] } };
+        return idsCondition(await this.memberships.groupIdsOf(ctx.orgId, userId, MAX_MEMBERSHIP_FILTER_IDS + 1), 'members.value');
+      },
+    });
+  }
+
+  async count(ctx: RequestContext, filter: Query): Promise<number> {
+    return this.repo.count(ctx.orgId, await this.resolveFilter(ctx, filter));
+  }
+
+  async list(ctx: RequestContext, query: GroupListQuery): Promise<{ totalResults: number; items: GroupRecord[] }> {
+    const filter = await this.resolveFilter(ctx, query.filter);
+    const [totalResults, items] = await Promise.all([
+      this.repo.count(ctx.orgId, filter),
+      query.limit > 0 ? this.repo.list(ctx.orgId, { ...query, filter }) : Promise.resolve([]),
+    ]);
+    return { totalResults, items };
+  }
+
+  async create(ctx: RequestContext, body: unknown): Promise<GroupView> {
+    const input = parseGroupResource(body);
+    const members = input.members ?? [];
+    await this.checkMembers(ctx, members);
+    const org = await this.org(ctx.orgId);
+    const id = newId();
+    const now = this.clock.now();
+    const group: GroupRecord = {
+      _id: id,
+      orgId: ctx.orgId,
+      displayName: input.displayName,
+      displayNameKey: input.displayName.toLowerCase(),
+      roleBinding: unboundKey(id),
+      created: now,
+      lastModified: now,
+      version: 1,
+    };
+    if (input.externalId !== undefined) group.externalId = input.externalId;
+    // PRODUCT.md "Roles and groups": a group named like a role is bound to it when created,
+    // unless another group holds that role already (the unique index on roleBinding decides).
+    const role = org.roles.find((r) => r.name.toLowerCase() === group.displayNameKey);
+    if (role) {
+      try {
+        await this.repo.insert({ ...group, roleKey: role.key, roleBinding: role.key });
+        group.roleKey = role.key;
+        group.roleBinding = role.key;
+      } catch (err) {
+        if (!(err instanceof DuplicateKeyError)) throw err;
+        await this.insertOrConflict(group);
+      }
+    } else {
+      await this.insertOrConflict(group);
+    }
+    await this.memberships.add(ctx.orgId, id, members, now);
+    return { group, members };
+  }
+
+  private async insertOrConflict(group: GroupRecord): Promise<void> {
+    try {
+      await this.repo.insert(group);
+    } catch (err) {
+      if (err instanceof DuplicateKeyError) throw this.uniqueness(group.displayName);
+      throw err;
+    }
+  }
+
+  private uniqueness(displayName: string): ScimError {
+    return conflict(`displayName "${displayName}" is already taken by another group in this organization`);
+  }
+
+  /** Unknown (or deleted) member ids are invalidValue naming them, before anything is written. */
+  private async checkMembers(ctx: RequestContext, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const found = await this.users.visibleIds(ctx.orgId, ids);
+    const unknown = ids.filter((id) => !found.has(id));
+    if (unknown.length) {
+      const shown = unknown.slice(0, 20).map((id) => `"${id}"`).join(', ');
+      throw badRequest('invalidValue', `no such User in this organization for member${unknown.length > 1 ? 's' : ''} ${shown}${unknown.length > 20 ? ` and ${unknown.length - 20} more` : ''}`);
+    }
+  }
+
+  /**
+   * PUT (RFC 7644 3.5.1): displayName and externalId are replaced. Members are replaced when the body
+   * has "members" and kept when it has none: a PUT that only renames must not empty a group of
+   * 100,000 members that the client never read.
+   */
+  async replace(ctx: RequestContext, id: string, body: unknown, ifMatch?: string): Promise<GroupRecord> {
+    const input = parseGroupResource(body);
+    if (input.members) await this.checkMembers(ctx, input.members);
+    const group = await this.update(ctx, id, ifMatch, () => input);
+    if (input.members) {
+      await this.applyMemberOps(ctx, id, [{ kind: 'replace', ids: input.members, index: 1 }]);
+      return (await this.repo.touch(ctx.orgId, id, this.clock.now())) ?? group;
+    }
+    return group;
+  }
+
+  /**
+   * PATCH: member operations go straight to the membership store (O(1) per member on any group),
+   * the others through applyPatch on the group without members. Everything is validated first.
+   */
+  async patch(ctx: RequestContext, id: string, body: unknown, ifMatch?: string): Promise<GroupRecord> {
+    const split = splitGroupPatch(body);
+    const current = await this.get(ctx, id);
+    checkIfMatch(ifMatch, current.version);
+    const resultOf = (base: GroupRecord): GroupInput | undefined => {
+      if (split.otherOps.length === 0) return undefined;
+      let resource = groupToScim(base, ctx.scimBaseUrl);
+      let changed = false;
+      for (const { index, operation } of split.otherOps) {
+        try {
+          const result = applyPatch(resource, { schemas: [PATCH_OP], Operations: [operation] }, 'Group');
+          resource = result.resource;
+          changed ||= result.changed;
+        } catch (err) {
+          // applyPatch saw one operation; the client needs its position in the request.
+          if (err instanceof ScimError) throw new ScimError(err.status, err.detail.replace(/^operation 1\b/, `operation ${index}`), err.scimType);
+          throw err;
+        }
+      }
+      return changed ? parseGroupResource(resource) : undefined;
+    };
+    // Validate everything before writing: the non-member operations on the current group, the member ids.
+    resultOf(current);
+    const added = split.memberOps.flatMap((op) => (op.kind === 'add' || op.kind === 'replace' ? op.ids : []));
+    await this.checkMembers(ctx, [...new Set(added)]);
+
+    let group = current;
+    if (split.otherOps.length) group = await this.update(ctx, id, ifMatch, resultOf);
+    if (split.memberOps.length) {
+      await this.applyMemberOps(ctx, id, split.memberOps);
+      group = (await this.repo.touch(ctx.orgId, id, this.clock.now())) ?? group;
+    }
+    return group;
+  }
+
+  /** Member operations in request order; each add and remove is O(1) per member named. */
+  private async applyMemberOps(ctx: RequestContext, groupId: string, ops: MemberOp[]): Promise<void> {
+    const now = this.clock.now();
+    for (const op of ops) {
+      switch (op.kind) {
+        case 'add':
+          await this.memberships.add(ctx.orgId, groupId, op.ids, now);
+          break;
+        case 'remove':
+          await this.memberships.remove(ctx.orgId, groupId, op.ids);
+          break;
+        case 'removeAll':
+          await this.memberships.removeGroup(ctx.orgId, groupId);
+          break;
+        case 'replace': {
+          // Replacing all members reads them once: that is the size of the request's own answer.
+          const keep = new Set(op.ids);
+          const currentIds = await this.memberships.memberIds(ctx.orgId, groupId);
+          const have = new Set(currentIds);
+          await this.memberships.remove(ctx.orgId, groupId, currentIds.filter((u) => !keep.has(u)));
+          await this.memberships.add(ctx.orgId, groupId, op.ids.filter((u) => !have.has(u)), now);
+          break;
+        }
+      }
+    }
+  }
+
+  private async update(
+    ctx: RequestContext,
+    id: string,
+    ifMatch: string | undefined,
+    change: (current: GroupRecord) => GroupInput | undefined,
+  ): Promise<GroupRecord> {
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      const current = await this.get(ctx, id);
+      checkIfMatch(ifMatch, current.version);
+      const input = change(current);
+      if (!input) return current;
+      const next: GroupRecord = {
+        ...current,
+        displayName: input.displayName,
+        displayNameKey: input.displayName.toLowerCase(),
+        lastModified: this.clock.now(),
+        version: current.version + 1,
+      };
+      if (input.externalId !== undefined) next.externalId = input.externalId;
+      else delete next.externalId;
+      if (await this.writeGroup(ctx, current.version, next)) return next;
+    }
+    throw new ScimError(409, `Group ${id} is being changed by other requests; try again`);
+  }
+
+  private async writeGroup(ctx: RequestContext, expectedVersion: number, next: GroupRecord): Promise<boolean> {
+    try {
+      return await this.repo.replace(ctx.orgId, expectedVersion, next);
+    } catch (err) {
+      if (err instanceof DuplicateKeyError) throw this.uniqueness(next.displayName);
+      throw err;
+    }
+  }
+
+  /** DELETE: the group and its memberships go; the roles it granted go with them (they are derived). */
+  async remove(ctx: RequestContext, id: string, ifMatch?: string): Promise<void> {
+    const current = await this.get(ctx, id);
+    checkIfMatch(ifMatch, current.version);
+    if (!(await this.repo.delete(ctx.orgId, id))) throw notFound(`Group ${id} not found`);
+    await this.memberships.removeGroup(ctx.orgId, id);
+  }
+
+  // ---- roles (side API) ----
+
+  /** Binds the group to the role (PRODUCT.md "Roles and groups"), unbinding the role's previous group. */
+  async bindRole(ctx: RequestContext, roleKey: string, groupId: string): Promise<GroupRecord> {
+    const org = await this.org(ctx.orgId);
+    const role = org.roles.find((r) => r.key === roleKey);
+    if (!role) throw notFound(`role "${roleKey}" not found`);
+    await this.get(ctx, groupId);
+    for (const previous of await this.repo.findBoundTo(ctx.orgId, [role.key])) {
+      if (previous._id !== groupId) await this.setBinding(ctx, previous._id, undefined);
+    }
+    return this.setBinding(ctx, groupId, role.key);
+  }
+
+  async unbindRole(ctx: RequestContext, roleKey: string): Promise<void> {
+    const org = await this.org(ctx.orgId);
+    if (!org.roles.some((r) => r.key === roleKey)) throw notFound(`role "${roleKey}" not found`);
+    for (const bound of await this.repo.findBoundTo(ctx.orgId, [roleKey])) await this.setBinding(ctx, bound._id, undefined);
+  }
+
+  private async setBinding(ctx: RequestContext, id: string, roleKey: string | undefined): Promise<GroupRecord> {
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      const current = await this.get(ctx, id);
+      if (current.roleKey === roleKey) return current;
+      const next: GroupRecord = { ...current, roleBinding: roleKey ?? unboundKey(id), lastModified: this.clock.now(), version: current.version + 1 };
+      if (roleKey === undefined) delete next.roleKey;
+      else next.roleKey = roleKey;
+      try {
+        if (await this.repo.replace(ctx.orgId, current.version, next)) return next;
+      } catch (err) {
+        // Another request bound the role to another group in between.
+        if (err instanceof DuplicateKeyError) throw new ScimError(409, `role "${roleKey}" was bound to another group meanwhile; try again`);
+        throw err;
+      }
+    }
+    throw new ScimError(409, `Group ${id} is being changed by other requests; try again`);
+  }
+}
+
+const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';

@@ -1,0 +1,149 @@
+import { Router, type Request } from 'express';
+import type { GroupService, GroupView } from '../../domain/groups/group.service.js';
+import type { GroupRecord } from '../../store/group.repository.js';
+import { etagOf } from '../../domain/users/user.mapper.js';
+import { filterToMongo, sortToMongo } from '../../scim/filter.js';
+import { isAttributeReturned, projectResource, type ProjectionOptions } from '../../scim/projection.js';
+import { SCHEMA_URN } from '../../scim/schema-types.js';
+import { decodeCursor, encodeCursor, keysetCondition, queryFingerprint, reverseSort, sortKeyOf } from '../../scim/cursor.js';
+import { requestContext, sendScim } from '../respond.js';
+import { parseListParams, projectionParams, type ListParams, type PageLimits } from './list-params.js';
+import { searchBody } from './users.router.js';
+import type { Clock, RequestContext } from '../../domain/context.js';
+
+export interface GroupsRouterDeps {
+  groups: GroupService;
+  limits: PageLimits;
+  baseUrl: string;
+  clock: Clock;
+  cursorTimeoutSeconds: number;
+}
+
+function ifMatch(req: Request): string | undefined {
+  return req.get('if-match') ?? undefined;
+}
+
+/**
+ * The groups with their members when the projection returns them. With `excludedAttributes=members`
+ * (what Entra ID sends) the memberships collection is not read at all.
+ */
+async function withMembers(deps: GroupsRouterDeps, c: RequestContext, groups: GroupRecord[], projection: ProjectionOptions): Promise<GroupView[]> {
+  if (groups.length === 0 || !isAttributeReturned('Group', 'members', projection)) return groups.map((group) => ({ group }));
+  if (groups.length === 1) return [{ group: groups[0]!, members: await deps.groups.members(c, groups[0]!._id) }];
+  const members = await deps.groups.membersOf(c, groups.map((g) => g._id));
+  return groups.map((group) => ({ group, members: members.get(group._id) ?? [] }));
+}
+
+async function present(deps: GroupsRouterDeps, c: RequestContext, groups: GroupRecord[], projection: ProjectionOptions) {
+  return (await withMembers(deps, c, groups, projection)).map((view) => projectResource(deps.groups.toScim(view, c), 'Group', projection));
+}
+
+/** GET /Groups and POST /Groups/.search: index or cursor (RFC 9865) paging, as for Users. */
+export async function listGroups(deps: GroupsRouterDeps, c: RequestContext, params: ListParams): Promise<Record<string, unknown>> {
+  const filter = params.filter ? filterToMongo(params.filter, 'Group') : {};
+  const sort = sortToMongo(params.sortBy, params.sortOrder, 'Group');
+
+  if (params.cursor === undefined) {
+    const page = await deps.groups.list(c, { filter, sort, skip: params.startIndex - 1, limit: params.count });
+    return {
+      schemas: [SCHEMA_URN.listResponse],
+      totalResults: page.totalResults,
+      startIndex: params.startIndex,
+      itemsPerPage: page.items.length,
+      Resources: await present(deps, c, page.items, params.projection),
+    };
+  }
+
+  const now = deps.clock.now().getTime();
+  const fingerprint = queryFingerprint(['Group', params.filter ?? '', sort]);
+  const expires = now + deps.cursorTimeoutSeconds * 1000;
+  const position = params.cursor === '' ? undefined : decodeCursor(params.cursor, fingerprint, Object.keys(sort).length, now);
+  const backward = position?.direction === 'previous';
+  const pageFilter = position ? { $and: [filter, keysetCondition(sort, position.key, position.direction)] } : filter;
+  const page = await deps.groups.list(c, {
+    filter: pageFilter,
+    sort: backward ? reverseSort(sort) : sort,
+    skip: 0,
+    limit: params.count === 0 ? 0 : params.count + 1,
+  });
+  const totalResults = position ? await deps.groups.count(c, filter) : page.totalResults;
+  const more = page.items.length > params.count;
+  const items = page.items.slice(0, params.count);
+  if (backward) items.reverse();
+  const body: Record<string, unknown> = {
+    schemas: [SCHEMA_URN.listResponse],
+    totalResults,
+    itemsPerPage: items.length,
+    Resources: await present(deps, c, items, params.projection),
+  };
+  const first = items[0];
+  const last = items[items.length - 1];
+  const hasNext = backward ? Boolean(last) : more;
+  const hasPrevious = backward ? more : Boolean(position) && Boolean(first);
+  if (hasNext && last) body.nextCursor = encodeCursor('next', sortKeyOf(last as never, sort), fingerprint, expires);
+  if (hasPrevious && first) body.previousCursor = encodeCursor('previous', sortKeyOf(first as never, sort), fingerprint, expires);
+  return body;
+}
+
+export function groupsRouter(deps: GroupsRouterDeps): Router {
+  const router = Router();
+  const ctx = (req: Request): RequestContext => requestContext(req, deps.baseUrl);
+  const projectionOf = (req: Request) => projectionParams(req.query as Record<string, unknown>);
+
+  router.get('/', async (req, res) => {
+    const params = parseListParams(req.query as Record<string, unknown>, deps.limits);
+    sendScim(res, 200, await listGroups(deps, ctx(req), params));
+  });
+
+  router.post('/.search', async (req, res) => {
+    sendScim(res, 200, await listGroups(deps, ctx(req), parseListParams(searchBody(req.body), deps.limits)));
+  });
+
+  router.post('/', async (req, res) => {
+    const c = ctx(req);
+    const view = await deps.groups.create(c, req.body);
+    const resource = deps.groups.toScim(view, c);
+    sendScim(res, 201, projectResource(resource, 'Group', projectionOf(req)), {
+      Location: String((resource.meta as { location: string }).location),
+      ETag: etagOf(view.group.version),
+    });
+  });
+
+  router.get('/:id', async (req, res) => {
+    const c = ctx(req);
+    const projection = projectionOf(req);
+    const group = await deps.groups.get(c, req.params.id);
+    const [resource] = await present(deps, c, [group], projection);
+    sendScim(res, 200, resource, { ETag: etagOf(group.version) });
+  });
+
+  router.put('/:id', async (req, res) => {
+    const c = ctx(req);
+    const projection = projectionOf(req);
+    const group = await deps.groups.replace(c, req.params.id, req.body, ifMatch(req));
+    const [resource] = await present(deps, c, [group], projection);
+    sendScim(res, 200, resource, { ETag: etagOf(group.version) });
+  });
+
+  router.patch('/:id', async (req, res) => {
+    const c = ctx(req);
+    const projection = projectionOf(req);
+    const group = await deps.groups.patch(c, req.params.id, req.body, ifMatch(req));
+    // RFC 7644 3.5.2: 204 unless the client asks for attributes; answering with the resource would
+    // read every member, and a member PATCH must cost the same on a group of any size.
+    if (projection.attributes === undefined && projection.excludedAttributes === undefined) {
+      res.setHeader('ETag', etagOf(group.version));
+      res.status(204).end();
+      return;
+    }
+    const [resource] = await present(deps, c, [group], projection);
+    sendScim(res, 200, resource, { ETag: etagOf(group.version) });
+  });
+
+  router.delete('/:id', async (req, res) => {
+    await deps.groups.remove(ctx(req), req.params.id, ifMatch(req));
+    res.status(204).end();
+  });
+
+  return router;
+}

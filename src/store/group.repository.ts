@@ -1,0 +1,106 @@
+import type { Collection, Filter, Sort } from 'mongodb';
+import type { Store } from './connection.js';
+import { asDuplicateKey } from './errors.js';
+import { KeyedMutex } from './keyed-mutex.js';
+
+/** The stored group (docs/architecture.md): no member array; members live in `memberships`. */
+export interface GroupRecord {
+  _id: string;
+  orgId: string;
+  displayName: string;
+  displayNameKey: string;
+  externalId?: string;
+  roleKey?: string;
+  roleBinding: string;
+  created: Date;
+  lastModified: Date;
+  version: number;
+}
+
+export interface GroupListQuery {
+  filter: Record<string, unknown>;
+  sort: Record<string, 1 | -1>;
+  skip: number;
+  limit: number;
+}
+
+/** `roleBinding` of a group bound to no role: unique per group, so the unique index lets it be. */
+export function unboundKey(id: string): string {
+  return `~none:${id}`;
+}
+
+/** Every method ANDs the organization id into its query (PRODUCT.md "Tenancy"). */
+export class GroupRepository {
+  private readonly groups: Collection<GroupRecord>;
+  /**
+   * Conditional writes per group, serialized in-process (keyed-mutex.ts: FerretDB 1.x does not apply
+   * an update's filter atomically). `touch` runs under it too, so its version bump is never lost.
+   */
+  private readonly writes = new KeyedMutex();
+
+  constructor(store: Store) {
+    this.groups = store.models.Group.collection as unknown as Collection<GroupRecord>;
+  }
+
+  async insert(group: GroupRecord): Promise<void> {
+    try {
+      await this.groups.insertOne(group);
+    } catch (err) {
+      throw asDuplicateKey(err) ?? err;
+    }
+  }
+
+  async find(orgId: string, id: string): Promise<GroupRecord | null> {
+    return this.groups.findOne({ _id: id, orgId } as Filter<GroupRecord>);
+  }
+
+  async findMany(orgId: string, ids: string[]): Promise<GroupRecord[]> {
+    if (ids.length === 0) return [];
+    return this.groups.find({ _id: { $in: ids }, orgId } as Filter<GroupRecord>).toArray();
+  }
+
+  async findBoundTo(orgId: string, roleKeys: string[]): Promise<GroupRecord[]> {
+    if (roleKeys.length === 0) return [];
+    return this.groups.find({ orgId, roleBinding: { $in: roleKeys } } as Filter<GroupRecord>).toArray();
+  }
+
+  async list(orgId: string, query: GroupListQuery): Promise<GroupRecord[]> {
+    return this.groups
+      .find({ $and: [{ orgId }, query.filter] } as Filter<GroupRecord>)
+      .sort(query.sort as Sort)
+      .skip(query.skip)
+      .limit(query.limit)
+      .toArray();
+  }
+
+  async count(orgId: string, filter: Record<string, unknown>): Promise<number> {
+    return this.groups.countDocuments({ $and: [{ orgId }, filter] } as Filter<GroupRecord>);
+  }
+
+  /** Writes the whole group if it is still at `expectedVersion`; false when it moved or is gone. */
+  async replace(orgId: string, expectedVersion: number, group: GroupRecord): Promise<boolean> {
+    return this.writes.run(group._id, async () => {
+      try {
+        const result = await this.groups.replaceOne({ _id: group._id, orgId, version: expectedVersion } as Filter<GroupRecord>, group);
+        return result.matchedCount === 1;
+      } catch (err) {
+        throw asDuplicateKey(err) ?? err;
+      }
+    });
+  }
+
+  /** A membership change: new version and lastModified, without reading or writing members. */
+  async touch(orgId: string, id: string, at: Date): Promise<GroupRecord | null> {
+    return this.writes.run(id, async () => {
+      await this.groups.updateOne({ _id: id, orgId } as Filter<GroupRecord>, { $inc: { version: 1 }, $set: { lastModified: at } });
+      return this.find(orgId, id);
+    });
+  }
+
+  async delete(orgId: string, id: string): Promise<boolean> {
+    return this.writes.run(id, async () => {
+      const result = await this.groups.deleteOne({ _id: id, orgId } as Filter<GroupRecord>);
+      return result.deletedCount === 1;
+    });
+  }
+}
