@@ -1,0 +1,247 @@
+import { z } from 'zod';
+import type { Store } from '../../store/connection.js';
+import {
+  InvitationRepository,
+  type InvitationRecord,
+  type InvitationTokenRecord,
+} from '../../store/invitation.repository.js';
+import { ScimError, badRequest, notFound } from '../../scim/errors.js';
+import { SCHEMA_URN } from '../../scim/schema-types.js';
+import type { Actor, Clock, RequestContext } from '../context.js';
+import { findRole } from '../groups/roles.js';
+import { hashPassword, hashTokenSecret, newSecret } from '../secrets.js';
+import type { UserService } from '../users/user.service.js';
+import type { Delivery, Mailer } from './mailer.js';
+
+const HOUR_MS = 60 * 60 * 1000;
+
+export const inviteInput = z
+  .object({
+    email: z.email().max(256),
+    role: z.string().trim().min(1).max(200).optional(),
+    name: z.string().trim().min(1).max(200).optional(),
+    company: z.string().trim().min(1).max(200).optional(),
+  })
+  .strict();
+export type InviteInput = z.infer<typeof inviteInput>;
+
+export const acceptInput = z
+  .object({
+    token: z.string().min(1).max(200),
+    password: z.string().min(8, 'must be at least 8 characters').max(1024),
+  })
+  .strict();
+
+export interface InvitationView {
+  userId: string;
+  email: string;
+  state: InvitationRecord['state'];
+  invitedAt: string;
+  lastSentAt: string;
+  resendCount: number;
+  expiresAt: string;
+  acceptedAt?: string;
+  cancelledAt?: string;
+}
+
+function toView(inv: InvitationRecord): InvitationView {
+  return {
+    userId: inv._id,
+    email: inv.email,
+    state: inv.state,
+    invitedAt: inv.invitedAt.toISOString(),
+    lastSentAt: inv.lastSentAt.toISOString(),
+    resendCount: inv.resendCount,
+    expiresAt: inv.expiresAt.toISOString(),
+    ...(inv.acceptedAt ? { acceptedAt: inv.acceptedAt.toISOString() } : {}),
+    ...(inv.cancelledAt ? { cancelledAt: inv.cancelledAt.toISOString() } : {}),
+  };
+}
+
+/** Who accepts: the invitee, known only by the link. */
+const INVITEE: Actor = { type: 'system', id: 'invitation', name: 'invitee (accept link)' };
+
+/**
+ * Invitations (PRODUCT.md "Side API", "User lifecycle"): an invited user holds a seat and signs
+ * in after accepting a single-use link, which expires after the organization's invitationTtlHours.
+ * Only the link's SHA-256 is stored; the secret appears in the message alone.
+ */
+export class InvitationService {
+  readonly repo: InvitationRepository;
+
+  constructor(
+    store: Store,
+    private readonly clock: Clock,
+    private readonly users: UserService,
+    private readonly mailer: Mailer,
+  ) {
+    this.repo = new InvitationRepository(store);
+  }
+
+  async invite(ctx: RequestContext, input: InviteInput, linkBase: string): Promise<InvitationView & { delivery: Delivery }> {
+    const org = await this.users.orgs.findById(ctx.orgId);
+    if (!org) throw notFound(`organization ${ctx.orgId} not found`);
+    const role = input.role === undefined ? undefined : findRole(org, input.role);
+    if (input.role !== undefined && !role) {
+      throw badRequest('invalidValue', `role: "${input.role}" is not a role of this organization (${org.roles.map((r) => r.key).join(', ')})`);
+    }
+    if (input.company !== undefined && org.companies.length > 0 && !org.companies.includes(input.company)) {
+      throw badRequest('invalidValue', `company: "${input.company}" is not one of the organization's companies`);
+    }
+    const body: Record<string, unknown> = {
+      userName: input.email,
+      emails: [{ value: input.email, type: 'work', primary: true }],
+      ...(input.name ? { displayName: input.name, name: { formatted: input.name } } : {}),
+      ...(role ? { roles: [{ value: role.key, primary: true }] } : {}),
+      ...(input.company ? { [SCHEMA_URN.enterpriseUser]: { organization: input.company } } : {}),
+    };
+    const now = this.clock.now();
+    const user = await this.users.createInvited(ctx, body, now);
+    const { secret, token } = this.newToken(ctx.orgId, user._id, now, org.invitationTtlHours);
+    const invitation: InvitationRecord = {
+      _id: user._id,
+      orgId: ctx.orgId,
+      email: input.email,
+      state: 'pending',
+      tokenHash: token._id,
+      invitedAt: now,
+      lastSentAt: now,
+      resendCount: 0,
+      expiresAt: token.expiresAt,
+    };
+    try {
+      await this.repo.exclusive(user._id, () => this.repo.insert(invitation, token));
+    } catch (err) {
+      // No invitation without its user: give the seat and the name back.
+      await this.repo.removeToken(token._id).catch(() => undefined);
+      await this.users.cancelInvited(ctx, user._id).catch(() => undefined);
+      throw err;
+    }
+    const delivery = await this.deliver(ctx.orgId, input.email, secret, linkBase, org.name);
+    await this.record(ctx, 'invitation.sent', invitation, [{ path: 'delivery', old: null, new: delivery.channel }]);
+    return { ...toView(invitation), delivery };
+  }
+
+  async get(ctx: RequestContext, userId: string): Promise<InvitationView> {
+    return toView(await this.pending(ctx, userId, false));
+  }
+
+  /** A new link; the previous one stops working. */
+  async resend(ctx: RequestContext, userId: string, linkBase: string): Promise<InvitationView & { delivery: Delivery }> {
+    const org = await this.users.orgs.findById(ctx.orgId);
+    if (!org) throw notFound(`organization ${ctx.orgId} not found`);
+    const { secret, updated } = await this.repo.exclusive(userId, async () => {
+      const current = await this.pending(ctx, userId, true);
+      const user = await this.users.get(ctx, userId);
+      if (user.status !== 'invited') {
+        throw new ScimError(409, `User ${userId} is not invited (status "${user.status}"): there is nothing to resend`);
+      }
+      const now = this.clock.now();
+      const { secret, token } = this.newToken(ctx.orgId, userId, now, org.invitationTtlHours);
+      await this.repo.rotate(ctx.orgId, userId, current.tokenHash, token, now);
+      const updated: InvitationRecord = {
+        ...current,
+        tokenHash: token._id,
+        lastSentAt: now,
+        expiresAt: token.expiresAt,
+        resendCount: current.resendCount + 1,
+      };
+      return { secret, updated };
+    });
+    const delivery = await this.deliver(ctx.orgId, updated.email, secret, linkBase, org.name);
+    await this.record(ctx, 'invitation.resent', updated, [{ path: 'resendCount', old: updated.resendCount - 1, new: updated.resendCount }]);
+    return { ...toView(updated), delivery };
+  }
+
+  /** Cancel: the invited user is gone for good, its seat released; the invitation and audit trail stay. */
+  async cancel(ctx: RequestContext, userId: string): Promise<void> {
+    await this.repo.exclusive(userId, async () => {
+      const current = await this.pending(ctx, userId, true);
+      await this.users.cancelInvited(ctx, userId);
+      const now = this.clock.now();
+      await this.repo.endToken(current.tokenHash, 'cancelled', now);
+      await this.repo.setState(ctx.orgId, userId, 'cancelled', now);
+      await this.record(ctx, 'invitation.cancelled', current, [{ path: 'state', old: 'pending', new: 'cancelled' }]);
+    });
+  }
+
+  /**
+   * Public: the invitee sets a password. 400 for a link Roster never issued; 410 for one that was
+   * used, replaced by a resend, cancelled or expired.
+   */
+  async accept(token: string, password: string, requestId: string, scimBaseUrl: string): Promise<{ userId: string; status: 'active' }> {
+    const hash = hashTokenSecret(token);
+    const found = await this.repo.findToken(hash);
+    if (!found) throw badRequest('invalidValue', 'token: this invitation link is not valid');
+    // Hashing is slow (scrypt); done before taking the lock so other invitations are not held up.
+    const passwordHash = await hashPassword(password);
+    return this.repo.exclusive(found.userId, async () => {
+      const link = (await this.repo.findToken(hash)) ?? found;
+      const now = this.clock.now();
+      if (link.state === 'used') throw new ScimError(410, 'token: this invitation was already accepted');
+      if (link.state === 'replaced') throw new ScimError(410, 'token: this invitation link was replaced by a newer one');
+      if (link.state === 'cancelled') throw new ScimError(410, 'token: this invitation was cancelled');
+      if (link.expiresAt.getTime() <= now.getTime()) throw new ScimError(410, `token: this invitation expired at ${link.expiresAt.toISOString()}`);
+      const ctx: RequestContext = { orgId: link.orgId, actor: INVITEE, requestId, scimBaseUrl };
+      await this.users.activateInvited(ctx, link.userId, passwordHash);
+      await this.repo.endToken(hash, 'used', now);
+      await this.repo.setState(link.orgId, link.userId, 'accepted', now);
+      const invitation = await this.repo.find(link.orgId, link.userId);
+      if (invitation) await this.record(ctx, 'invitation.accepted', invitation, [{ path: 'state', old: 'pending', new: 'accepted' }]);
+      return { userId: link.userId, status: 'active' as const };
+    });
+  }
+
+  private async pending(ctx: RequestContext, userId: string, mustBePending: boolean): Promise<InvitationRecord> {
+    const found = await this.repo.find(ctx.orgId, userId);
+    if (!found) throw notFound(`no invitation for user ${userId}`);
+    if (mustBePending && found.state !== 'pending') {
+      throw new ScimError(409, `the invitation of user ${userId} is ${found.state}, not pending`);
+    }
+    return found;
+  }
+
+  private newToken(orgId: string, userId: string, now: Date, ttlHours: number): { secret: string; token: InvitationTokenRecord } {
+    const secret = newSecret();
+    return {
+      secret,
+      token: {
+        _id: hashTokenSecret(secret),
+        orgId,
+        userId,
+        state: 'live',
+        expiresAt: new Date(now.getTime() + ttlHours * HOUR_MS),
+        created: now,
+      },
+    };
+  }
+
+  private async deliver(orgId: string, to: string, secret: string, linkBase: string, orgName: string): Promise<Delivery> {
+    const link = `${linkBase}/accept-invitation?token=${encodeURIComponent(secret)}`;
+    return this.mailer.send({
+      orgId,
+      kind: 'invitation',
+      to,
+      subject: `You are invited to ${orgName}`,
+      text: `You have been invited to ${orgName}.\n\nSet your password and activate your account:\n${link}\n`,
+      link,
+    });
+  }
+
+  private async record(
+    ctx: RequestContext,
+    action: 'invitation.sent' | 'invitation.resent' | 'invitation.cancelled' | 'invitation.accepted',
+    invitation: InvitationRecord,
+    changes: { path: string; old: unknown; new: unknown }[],
+  ): Promise<void> {
+    await this.users.audit.record({
+      orgId: ctx.orgId,
+      at: this.clock.now(),
+      actor: ctx.actor,
+      action,
+      target: { type: 'User', id: invitation._id, userName: invitation.email },
+      changes,
+      requestId: ctx.requestId,
+    });
+  }
+}

@@ -1,0 +1,39 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { OutboxRepository } from '../../store/outbox.repository.js';
+import { requestContext, sendJson } from '../respond.js';
+
+export interface OutboxRouterDeps {
+  outbox: OutboxRepository;
+  baseUrl: string;
+}
+
+const pageQuery = z.object({
+  offset: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+/** Side API (scope `admin`): messages kept because no SMTP server is configured, newest first. */
+export function outboxRouter(deps: OutboxRouterDeps): Router {
+  const router = Router();
+  router.get('/', async (req, res) => {
+    const c = requestContext(req, deps.baseUrl);
+    const q = pageQuery.parse(req.query);
+    const page = await deps.outbox.list(c.orgId, q.offset, q.limit);
+    sendJson(res, 200, {
+      total: page.total,
+      offset: q.offset,
+      limit: q.limit,
+      items: page.items.map((m) => ({
+        id: m._id,
+        kind: m.kind,
+        to: m.to,
+        subject: m.subject,
+        text: m.text,
+        ...(m.link ? { link: m.link } : {}),
+        created: m.created.toISOString(),
+      })),
+    });
+  });
+  return router;
+}
