@@ -7,6 +7,7 @@ import { systemClock, type Clock } from './domain/context.js';
 import { OrganizationService } from './domain/organizations.js';
 import { TokenService } from './domain/tokens.js';
 import { UserService } from './domain/users/user.service.js';
+import { GroupService } from './domain/groups/group.service.js';
 import { createAuthenticator } from './http/auth.js';
 import { errorHandler } from './http/errors.js';
 import { healthRouter } from './http/health.router.js';
@@ -14,12 +15,32 @@ import { openapiRouter } from './http/openapi.router.js';
 import { requestLogger } from './http/request-log.js';
 import { rootSearchRouter, usersRouter } from './http/scim/users.router.js';
 import { discoveryRouter } from './http/scim/discovery.router.js';
+import { groupsRouter } from './http/scim/groups.router.js';
+import { bulkRouter, isBulkPath } from './http/scim/bulk.router.js';
+import { BulkService, groupBulkHandler, userBulkHandler } from './domain/bulk/bulk.service.js';
+import { rolesRouter } from './http/admin/roles.router.js';
 import { organizationsRouter } from './http/admin/organizations.router.js';
 import { userLifecycleRouter } from './http/admin/user-lifecycle.router.js';
 import { seatsRouter } from './http/admin/seats.router.js';
 import { auditRouter } from './http/admin/audit.router.js';
+import { tokensRouter } from './http/admin/tokens.router.js';
+import { organizationRouter } from './http/admin/organization.router.js';
+import { invitationAcceptRouter, invitationsRouter } from './http/admin/invitations.router.js';
+import { outboxRouter } from './http/admin/outbox.router.js';
+import { kpisRouter } from './http/admin/kpis.router.js';
+import { OrganizationSettingsService } from './domain/organization-settings.js';
+import { InvitationService } from './domain/invitations/invitation.service.js';
+import { OutboxMailer, SmtpMailer } from './domain/invitations/mailer.js';
+import { OutboxRepository } from './store/outbox.repository.js';
 import { notFound } from './scim/errors.js';
-import { ENTERPRISE_USER_SCHEMA, ROSTER_USER_SCHEMA, USER_RESOURCE_TYPE, USER_SCHEMA } from './scim/schemas.js';
+import {
+  ENTERPRISE_USER_SCHEMA,
+  GROUP_RESOURCE_TYPE,
+  GROUP_SCHEMA,
+  ROSTER_USER_SCHEMA,
+  USER_RESOURCE_TYPE,
+  USER_SCHEMA,
+} from './scim/schemas.js';
 
 export interface AppDeps {
   config: Config;
@@ -32,14 +53,26 @@ export interface Services {
   organizations: OrganizationService;
   tokens: TokenService;
   users: UserService;
+  settings: OrganizationSettingsService;
+  invitations: InvitationService;
+  outbox: OutboxRepository;
+  groups: GroupService;
 }
 
 export function createServices(deps: AppDeps): Services {
   const clock = deps.clock ?? systemClock;
+  const users = new UserService(deps.store, clock, deps.logger);
+  const outbox = new OutboxRepository(deps.store);
+  // PRODUCT.md "Side API": delivery by SMTP; without it, messages go to the outbox.
+  const mailer = deps.config.smtpUrl ? new SmtpMailer(deps.config.smtpUrl, deps.config.smtpFrom) : new OutboxMailer(outbox, clock);
   return {
     organizations: new OrganizationService(deps.store, clock),
     tokens: new TokenService(deps.store, clock, deps.config.operatorToken),
-    users: new UserService(deps.store, clock, deps.logger),
+    users,
+    settings: new OrganizationSettingsService(deps.store, clock, users.audit),
+    invitations: new InvitationService(deps.store, clock, users, mailer),
+    outbox,
+    groups: new GroupService(deps.store, clock),
   };
 }
 
@@ -55,7 +88,9 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   app.use(
     express.json({
       limit: config.bodyLimit,
-      type: ['application/json', 'application/scim+json', 'application/*+json'],
+      // /Bulk reads its own body under maxPayloadSize (RFC 7644 3.7.4), which this limit must not cut.
+      type: (req) =>
+        !isBulkPath(req.url ?? '') && Boolean((req as express.Request).is(['application/json', 'application/scim+json', 'application/*+json'])),
       strict: true,
     }),
   );
@@ -70,13 +105,12 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   scim.use(
     discoveryRouter({
       baseUrl: config.baseUrl,
-      // Groups are not served yet (issue 6), so neither is their resource type or schema.
-      resourceTypes: [USER_RESOURCE_TYPE],
-      schemas: [USER_SCHEMA, ENTERPRISE_USER_SCHEMA, ROSTER_USER_SCHEMA],
+      resourceTypes: [USER_RESOURCE_TYPE, GROUP_RESOURCE_TYPE],
+      schemas: [USER_SCHEMA, GROUP_SCHEMA, ENTERPRISE_USER_SCHEMA, ROSTER_USER_SCHEMA],
       serviceProvider: {
         maxResults: config.maxPageSize,
         patch: true,
-        bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
+        bulk: { supported: true, maxOperations: config.bulk.maxOperations, maxPayloadSize: config.bulk.maxPayloadBytes },
         filter: true,
         sort: true,
         etag: true,
@@ -93,7 +127,16 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
     cursorTimeoutSeconds: config.cursorTimeoutSeconds,
   };
   scim.use('/Users', authenticate('scim'), usersRouter(usersDeps));
+  scim.use('/Groups', authenticate('scim'), groupsRouter({ ...usersDeps, groups: services.groups }));
+  // POST /.search at the root stays Users-only: merging two resource types into one sorted,
+  // paged (index and cursor) result is not a small change; clients use /Groups/.search.
   scim.use('/.search', authenticate('scim'), rootSearchRouter(usersDeps));
+  const bulk = new BulkService({ Users: userBulkHandler(services.users), Groups: groupBulkHandler(services.groups) });
+  scim.use(
+    '/Bulk',
+    authenticate('scim'),
+    bulkRouter({ bulk, baseUrl: config.baseUrl, maxOperations: config.bulk.maxOperations, maxPayloadBytes: config.bulk.maxPayloadBytes }),
+  );
   scim.use((req, _res, next) => next(notFound(`no SCIM endpoint at ${req.method} ${req.baseUrl}${req.path}`)));
   app.use('/scim/v2', scim);
 
@@ -105,7 +148,19 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   );
   api.use('/users', authenticate('admin'), userLifecycleRouter({ users: services.users, baseUrl: config.baseUrl }));
   api.use('/seats', authenticate('admin'), seatsRouter({ users: services.users, baseUrl: config.baseUrl }));
+  api.use('/roles', authenticate('admin'), rolesRouter({ groups: services.groups, baseUrl: config.baseUrl }));
   api.use('/audit', authenticate('admin'), auditRouter({ audit: services.users.audit, baseUrl: config.baseUrl }));
+  api.use('/tokens', authenticate('admin'), tokensRouter({ tokens: services.tokens, audit: services.users.audit, baseUrl: config.baseUrl }));
+  api.use('/organization', authenticate('admin'), organizationRouter({ settings: services.settings, baseUrl: config.baseUrl }));
+  // Public: the invitee has no token; the link's secret is the credential. Mounted before the admin routes.
+  api.use('/invitations', invitationAcceptRouter({ invitations: services.invitations, baseUrl: config.baseUrl }));
+  api.use(
+    '/invitations',
+    authenticate('admin'),
+    invitationsRouter({ invitations: services.invitations, baseUrl: config.baseUrl, publicUrl: config.publicUrl }),
+  );
+  api.use('/outbox', authenticate('admin'), outboxRouter({ outbox: services.outbox, baseUrl: config.baseUrl }));
+  api.use('/kpis', authenticate('admin'), kpisRouter({ invitations: services.invitations, users: services.users, baseUrl: config.baseUrl }));
   api.use((req, _res, next) => next(notFound(`no route at ${req.method} ${req.baseUrl}${req.path}`)));
   app.use('/api/v1', api);
 

@@ -35,6 +35,9 @@ const envSchema = z.object({
   ROSTER_BOOTSTRAP: boolish,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0),
+  SMTP_URL: z.union([z.literal(''), z.string().regex(/^smtps?:\/\//, 'expected an smtp:// or smtps:// URL')]),
+  SMTP_FROM: z.string().min(3),
+  ROSTER_PUBLIC_URL: z.union([z.literal(''), z.url()]),
 });
 
 export interface Config {
@@ -56,6 +59,11 @@ export interface Config {
   readonly logLevel: string;
   readonly shutdownGraceMs: number;
   readonly projectRoot: string;
+  /** SMTP server for invitations; empty: messages go to the outbox collection. */
+  readonly smtpUrl: string;
+  readonly smtpFrom: string;
+  /** Base of the links in messages (the platform's accept page); empty: BASE_URL, else the request's. */
+  readonly publicUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -96,5 +104,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
     logLevel: c.LOG_LEVEL,
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
     projectRoot,
+    smtpUrl: c.SMTP_URL,
+    smtpFrom: c.SMTP_FROM,
+    publicUrl: c.ROSTER_PUBLIC_URL.replace(/\/+$/, ''),
   });
 }

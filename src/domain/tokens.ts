@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { badRequest } from '../scim/errors.js';
+import { badRequest, notFound } from '../scim/errors.js';
 import { TokenRepository, type Scope, type TokenRecord } from '../store/token.repository.js';
 import type { Store } from '../store/connection.js';
 import { hashTokenSecret, newSecret, sameHash } from './secrets.js';
@@ -73,6 +73,25 @@ export class TokenService {
     if (!record || !matches || record.revokedAt) return undefined;
     return { tokenId: record._id, tokenName: record.name, orgId: record.orgId, scopes: record.scopes };
   }
+
+  /** The organization's live tokens, without secrets (side API). */
+  async list(orgId: string): Promise<TokenView[]> {
+    const records = await this.repo.listActive(orgId);
+    return records.map((r) => ({ id: r._id, name: r.name, scopes: r.scopes, created: r.created.toISOString() }));
+  }
+
+  /** Revokes a token of the organization: the next request that carries it is 401. 404 when unknown or already revoked. */
+  async revoke(orgId: string, id: string): Promise<void> {
+    if (!(await this.repo.revoke(orgId, id, this.clock.now()))) throw notFound(`token ${id} not found`);
+  }
+}
+
+/** A token as listed: never its secret or hash. */
+export interface TokenView {
+  id: string;
+  name: string;
+  scopes: Scope[];
+  created: string;
 }
 
 export function newId(): string {

@@ -65,6 +65,7 @@ function titleFor(status: number): string {
     403: 'Forbidden',
     404: 'Not Found',
     409: 'Conflict',
+    410: 'Gone',
     412: 'Precondition Failed',
     413: 'Content Too Large',
     415: 'Unsupported Media Type',

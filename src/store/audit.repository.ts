@@ -9,7 +9,14 @@ export type AuditAction =
   | 'user.restored'
   | 'user.purged'
   | 'user.permanently_deleted'
-  | 'seats.recounted';
+  | 'seats.recounted'
+  | 'invitation.sent'
+  | 'invitation.resent'
+  | 'invitation.cancelled'
+  | 'invitation.accepted'
+  | 'organization.updated'
+  | 'token.created'
+  | 'token.revoked';
 
 export interface AuditChange {
   path: string;

@@ -135,6 +135,43 @@ userSchema.index({ orgId: 1, displayNameKey: 1 }, { name: 'org_displayName' });
 userSchema.index({ orgId: 1, status: 1, lastModified: 1 }, { name: 'org_status_lastModified' });
 userSchema.index({ orgId: 1, created: 1, _id: 1 }, { name: 'org_created' });
 
+/**
+ * A group holds no member array: members are documents of `memberships`, so that adding or removing
+ * one is O(1) on a group of any size (PRODUCT.md "Roles and groups": 100,000 members).
+ */
+const groupSchema = new Schema(
+  {
+    _id: String,
+    orgId: { type: String, required: true },
+    displayName: { type: String, required: true },
+    displayNameKey: { type: String, required: true },
+    externalId: String,
+    /** The role this group grants (PRODUCT.md "Roles and groups"), if bound. */
+    roleKey: String,
+    /** `roleKey`, or `~none:<id>` when unbound: unique with orgId, so a role has at most one group. */
+    roleBinding: { type: String, required: true },
+    created: Date,
+    lastModified: Date,
+    version: Number,
+  },
+  opts,
+);
+groupSchema.index({ orgId: 1, displayNameKey: 1 }, { unique: true, name: 'org_group_displayName_unique' });
+groupSchema.index({ orgId: 1, roleBinding: 1 }, { unique: true, name: 'org_group_role_unique' });
+groupSchema.index({ orgId: 1, externalId: 1 }, { name: 'org_group_externalId' });
+groupSchema.index({ orgId: 1, created: 1, _id: 1 }, { name: 'org_group_created' });
+
+/**
+ * One document per (group, user): `_id` is "<groupId>:<userId>", so adding is an idempotent insert and
+ * removing a delete by _id, both atomic on every engine (FerretDB 1.x included) and O(1).
+ */
+const membershipSchema = new Schema(
+  { _id: String, orgId: { type: String, required: true }, groupId: String, userId: String, created: Date },
+  opts,
+);
+membershipSchema.index({ orgId: 1, groupId: 1, userId: 1 }, { name: 'org_group_user' });
+membershipSchema.index({ orgId: 1, userId: 1 }, { name: 'org_user' });
+
 const metaSchema = new Schema({ _id: String, value: Schema.Types.Mixed, created: Date }, opts);
 
 /** One seat counter per organization (`_id` is the organization id); see seat.repository.ts. */
@@ -158,14 +195,63 @@ auditSchema.index({ orgId: 1, at: 1 }, { name: 'org_at' });
 auditSchema.index({ orgId: 1, 'target.id': 1, at: 1 }, { name: 'org_target_at' });
 auditSchema.index({ orgId: 1, 'actor.id': 1, at: 1 }, { name: 'org_actor_at' });
 
+/**
+ * One invitation per invited user (`_id` is the user id). It outlives the user it names (cancel
+ * removes the user; the invitation stays `cancelled`), so the onboarding KPIs count every invitation.
+ */
+const invitationSchema = new Schema(
+  {
+    _id: String,
+    orgId: { type: String, required: true },
+    email: String,
+    state: { type: String, enum: ['pending', 'accepted', 'cancelled'] },
+    tokenHash: String,
+    invitedAt: Date,
+    lastSentAt: Date,
+    resendCount: Number,
+    expiresAt: Date,
+    acceptedAt: Date,
+    cancelledAt: Date,
+  },
+  opts,
+);
+invitationSchema.index({ orgId: 1, state: 1 }, { name: 'org_state' });
+
+/** Invitation links: `_id` is the SHA-256 of the secret (the secret itself is never stored). */
+const invitationTokenSchema = new Schema(
+  {
+    _id: String,
+    orgId: { type: String, required: true },
+    userId: String,
+    state: { type: String, enum: ['live', 'used', 'replaced', 'cancelled'] },
+    expiresAt: Date,
+    created: Date,
+    endedAt: Date,
+  },
+  opts,
+);
+invitationTokenSchema.index({ orgId: 1, userId: 1 }, { name: 'org_user' });
+
+/** Messages kept when no SMTP server is configured (PRODUCT.md "Side API": the outbox). */
+const outboxSchema = new Schema(
+  { _id: String, orgId: { type: String, required: true }, kind: String, to: String, subject: String, text: String, link: String, created: Date },
+  opts,
+);
+outboxSchema.index({ orgId: 1, created: -1, _id: -1 }, { name: 'org_created' });
+
 export function createModels(connection: Connection) {
   return {
     Organization: connection.model('Organization', organizationSchema, 'organizations'),
     Token: connection.model('Token', tokenSchema, 'tokens'),
     User: connection.model('User', userSchema, 'users'),
+    Group: connection.model('Group', groupSchema, 'groups'),
+    Membership: connection.model('Membership', membershipSchema, 'memberships'),
     Meta: connection.model('Meta', metaSchema, 'meta'),
     Seat: connection.model('Seat', seatSchema, 'seats'),
     Audit: connection.model('Audit', auditSchema, 'audit'),
+    Invitation: connection.model('Invitation', invitationSchema, 'invitations'),
+    InvitationToken: connection.model('InvitationToken', invitationTokenSchema, 'invitation_tokens'),
+    Outbox: connection.model('Outbox', outboxSchema, 'outbox'),
   };
 }
 

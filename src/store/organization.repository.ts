@@ -46,4 +46,10 @@ export class OrganizationRepository {
   async count(): Promise<number> {
     return this.orgs.countDocuments({});
   }
+
+  /** Sets the given settings (side API); false when the organization is gone. */
+  async updateSettings(id: string, set: Partial<Omit<OrganizationRecord, '_id' | 'created'>>): Promise<boolean> {
+    const result = await this.orgs.updateOne({ _id: id }, { $set: set });
+    return result.matchedCount === 1;
+  }
 }

@@ -154,6 +154,27 @@ export class UserRepository {
     });
   }
 
+  /** Which of these ids are visible users of the organization (group members must be). */
+  async visibleIds(orgId: string, ids: string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < ids.length; i += 1000) {
+      const docs = await this.users
+        .find({ _id: { $in: ids.slice(i, i + 1000) }, orgId, ...VISIBLE } as Filter<UserRecord>, { projection: { _id: 1 } })
+        .toArray();
+      for (const d of docs) found.add(d._id);
+    }
+    return found;
+  }
+
+  /**
+   * The organization's recently deleted users: their memberships stay so that a restore brings
+   * them back, and readers leave them out. They are few (retention), so one read serves a whole group.
+   */
+  async deletedIds(orgId: string): Promise<Set<string>> {
+    const docs = await this.users.find({ orgId, status: 'deleted' } as Filter<UserRecord>, { projection: { _id: 1 } }).toArray();
+    return new Set(docs.map((d) => d._id));
+  }
+
   /** Any user of the organization, recently deleted ones included (side API). */
   async findAny(orgId: string, id: string): Promise<UserRecord | null> {
     return this.users.findOne({ _id: id, orgId } as Filter<UserRecord>);

@@ -313,8 +313,17 @@ export function etagOf(version: number): string {
   return `W/"${version}"`;
 }
 
-/** The SCIM User for a stored user (before projection). */
-export function userToScim(user: UserRecord, scimBaseUrl: string): Json {
+/** What a user's SCIM representation derives from memberships at read time (readOnly `groups`, effective `roles`). */
+export interface DerivedUserData {
+  groups: { value: string; $ref: string; display: string; type: string }[];
+  roles: MultiValue[];
+}
+
+/**
+ * The SCIM User for a stored user (before projection). Without `derived`, `roles` are the direct
+ * ones as stored: the base a PATCH applies to, so effective roles never become direct ones.
+ */
+export function userToScim(user: UserRecord, scimBaseUrl: string, derived?: DerivedUserData): Json {
   const schemas: string[] = [SCHEMA_URN.user];
   const out: Json = { schemas, id: user._id };
   if (user.externalId !== undefined) out.externalId = user.externalId;
@@ -326,10 +335,11 @@ export function userToScim(user: UserRecord, scimBaseUrl: string): Json {
   out.active = user.active;
   if (user.emails?.length) out.emails = user.emails.map(({ valueKey: _k, ...e }) => e);
   for (const key of MULTI_SIMPLE) {
-    const values = user[key];
+    const values = key === 'roles' && derived ? derived.roles : user[key];
     if (values?.length) out[key] = values;
   }
   if (user.addresses?.length) out.addresses = user.addresses;
+  if (derived?.groups.length) out.groups = derived.groups;
   if (user.enterprise && Object.keys(user.enterprise).length) {
     schemas.push(SCHEMA_URN.enterpriseUser);
     const { manager, ...rest } = user.enterprise;

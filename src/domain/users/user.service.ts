@@ -14,7 +14,11 @@ import { checkEmailDomain } from '../rules/email-domain.js';
 import { holdsSeat, SeatService, type SeatHold, type SeatUsage } from '../seats.js';
 import { hashPassword } from '../secrets.js';
 import { newId } from '../tokens.js';
-import { parseUserResource, recordFieldsFrom, signInEmail, userToScim, type UserInput } from './user.mapper.js';
+import { parseUserResource, recordFieldsFrom, signInEmail, userToScim, type DerivedUserData, type UserInput } from './user.mapper.js';
+import { GroupRepository } from '../../store/group.repository.js';
+import { MembershipRepository } from '../../store/membership.repository.js';
+import { caseInsensitiveEquality, equalityValue, idsCondition, MAX_MEMBERSHIP_FILTER_IDS, resolveConditions } from '../groups/membership-filter.js';
+import { effectiveRoles, findRole } from '../groups/roles.js';
 
 /** How often a write is retried when another request changed the same user in between. */
 const MAX_WRITE_ATTEMPTS = 8;
@@ -29,6 +33,9 @@ export interface ListPage {
   totalResults: number;
   items: UserRecord[];
 }
+
+/** A user as read for a response: the stored record and what is derived from memberships. */
+export type PresentedUser = UserRecord & { derived?: DerivedUserData };
 
 export interface UserListQuery {
   filter: Record<string, unknown>;
@@ -66,6 +73,8 @@ export class UserService {
   readonly orgs: OrganizationRepository;
   readonly seats: SeatService;
   readonly audit: AuditService;
+  private readonly groups: GroupRepository;
+  private readonly memberships: MembershipRepository;
 
   constructor(
     store: Store,
@@ -76,6 +85,9 @@ export class UserService {
     this.orgs = new OrganizationRepository(store);
     this.seats = new SeatService(store, this.repo, clock);
     this.audit = new AuditService(store, logger);
+    // Read-only here: group writes go through GroupService, whose repository owns the group mutex.
+    this.groups = new GroupRepository(store);
+    this.memberships = new MembershipRepository(store);
   }
 
   private async org(orgId: string): Promise<OrganizationRecord> {
@@ -84,8 +96,59 @@ export class UserService {
     return org;
   }
 
-  toScim(user: UserRecord, ctx: RequestContext): Record<string, unknown> {
-    return userToScim(user, ctx.scimBaseUrl);
+  toScim(user: PresentedUser, ctx: RequestContext): Record<string, unknown> {
+    return userToScim(user, ctx.scimBaseUrl, user.derived);
+  }
+
+  /**
+   * Adds what is derived at read time (PRODUCT.md "Roles and groups"): `groups` from the users'
+   * memberships and the effective `roles`. Never stored: the user's versioned replace would overwrite it.
+   */
+  async present<T extends UserRecord>(ctx: RequestContext, users: T[]): Promise<(T & { derived: DerivedUserData })[]> {
+    if (users.length === 0) return [];
+    const [org, rows] = await Promise.all([this.org(ctx.orgId), this.memberships.ofUsers(ctx.orgId, users.map((u) => u._id))]);
+    const groups = new Map((await this.groups.findMany(ctx.orgId, [...new Set(rows.map((r) => r.groupId))])).map((g) => [g._id, g]));
+    const byUser = new Map<string, string[]>();
+    for (const row of rows) if (groups.has(row.groupId)) byUser.set(row.userId, [...(byUser.get(row.userId) ?? []), row.groupId]);
+    return users.map((user) => {
+      const mine = (byUser.get(user._id) ?? []).map((id) => groups.get(id)!).sort((a, b) => a.displayNameKey.localeCompare(b.displayNameKey));
+      const roleKeys = mine.flatMap((g) => (g.roleKey ? [g.roleKey] : []));
+      return {
+        ...user,
+        derived: {
+          groups: mine.map((g) => ({ value: g._id, $ref: `${ctx.scimBaseUrl}/Groups/${g._id}`, display: g.displayName, type: 'direct' })),
+          roles: effectiveRoles(org, user.roles, roleKeys),
+        },
+      };
+    });
+  }
+
+  async presentOne(ctx: RequestContext, user: UserRecord): Promise<PresentedUser> {
+    return (await this.present(ctx, [user]))[0]!;
+  }
+
+  /**
+   * Membership conditions of a translated filter, in two steps (groups/membership-filter.ts):
+   * `groups.value eq "g"` → the members of g; `roles.value eq "r"` → the direct role OR membership
+   * of the group bound to r.
+   */
+  async resolveFilter(ctx: RequestContext, filter: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return resolveConditions(filter, {
+      groupIds: async (condition) => {
+        const groupId = equalityValue(condition, 'groups.value');
+        return idsCondition(await this.memberships.userIdsIn(ctx.orgId, [groupId], MAX_MEMBERSHIP_FILTER_IDS + 1), 'groups.value');
+      },
+      'roles.value': async (condition) => {
+        const text = caseInsensitiveEquality(condition);
+        // Only equality reaches the group-granted roles; other comparisons match direct roles.
+        if (text === undefined) return { 'roles.value': condition };
+        const role = findRole(await this.org(ctx.orgId), text);
+        const bound = role ? await this.groups.findBoundTo(ctx.orgId, [role.key]) : [];
+        if (bound.length === 0) return { 'roles.value': condition };
+        const ids = await this.memberships.userIdsIn(ctx.orgId, bound.map((g) => g._id), MAX_MEMBERSHIP_FILTER_IDS + 1);
+        return { $or: [{ 'roles.value': condition }, idsCondition(ids, 'roles.value')] };
+      },
+    });
   }
 
   async get(ctx: RequestContext, id: string): Promise<UserRecord> {
@@ -95,7 +158,7 @@ export class UserService {
   }
 
   async count(ctx: RequestContext, filter: Record<string, unknown>): Promise<number> {
-    return this.repo.count(ctx.orgId, filter);
+    return this.repo.count(ctx.orgId, await this.resolveFilter(ctx, filter));
   }
 
   /**
@@ -103,7 +166,14 @@ export class UserService {
    * already tells the total (skip + its length), which spares the identity providers' lookups
    * (`userName eq ...`) a second query: a count costs as much as the find on an engine that scans.
    */
-  async list(ctx: RequestContext, query: UserListQuery & { countTotal?: boolean }): Promise<ListPage> {
+  async list(ctx: RequestContext, given: UserListQuery & { countTotal?: boolean }): Promise<ListPage> {
+    // Membership conditions (groups.value, roles.value) resolved in two steps; items carry derived groups and roles.
+    const query = { ...given, filter: await this.resolveFilter(ctx, given.filter) };
+    const page = await this.listResolved(ctx, query);
+    return { totalResults: page.totalResults, items: await this.present(ctx, page.items) };
+  }
+
+  private async listResolved(ctx: RequestContext, query: UserListQuery & { countTotal?: boolean }): Promise<ListPage> {
     const wantTotal = query.countTotal !== false;
     if (query.limit <= 0) {
       return { totalResults: wantTotal ? await this.repo.count(ctx.orgId, query.filter) : 0, items: [] };
@@ -336,6 +406,7 @@ export class UserService {
       if (!now) throw notFound(`User ${id} not found`);
       throw new ScimError(409, `User ${id} is not deleted (status "${now.status}"): delete it before deleting it permanently`);
     }
+    await this.memberships.removeUser(ctx.orgId, id);
     await this.audit.record({
       orgId: ctx.orgId,
       at: this.clock.now(),
@@ -372,6 +443,7 @@ export class UserService {
       for (const user of expired) {
         if (!(await this.repo.deleteIfDeleted(org._id, user._id, cutoff))) continue;
         removedInBatch += 1;
+        await this.memberships.removeUser(org._id, user._id);
         await this.audit.record({
           orgId: org._id,
           at: this.clock.now(),
@@ -441,6 +513,78 @@ export class UserService {
       changes: diffUsers(before, after),
       requestId: ctx.requestId,
     });
+  }
+
+  // ---- invitations (side API, src/domain/invitations) ----
+
+  /**
+   * Creates a user in status `invited` (PRODUCT.md "User lifecycle"), under the same rules as
+   * create: domain, seat (an invited user holds one) and uniqueness.
+   */
+  async createInvited(ctx: RequestContext, body: unknown, invitedAt: Date): Promise<UserRecord> {
+    const input = parseUserResource(body);
+    const id = newId();
+    const user: UserRecord = {
+      _id: id,
+      orgId: ctx.orgId,
+      ...recordFieldsFrom(input, id),
+      active: true,
+      status: 'invited',
+      invitedAt,
+      created: invitedAt,
+      lastModified: invitedAt,
+      version: 1,
+    };
+    const org = await this.org(ctx.orgId);
+    checkEmailDomain(signInEmail(input), org);
+    const seat = await this.seats.take(org._id, org.seatLimit);
+    try {
+      await this.write(() => this.repo.insert(user), input, ctx.orgId, id);
+    } catch (err) {
+      await seat.giveBack();
+      throw err;
+    }
+    seat.keep();
+    await this.recordUser(ctx, 'user.created', invitedAt, undefined, user);
+    return user;
+  }
+
+  /**
+   * Completes onboarding: an invited user becomes active with its password and `onboardedAt`.
+   * 410 when the user is no longer invited (deleted, suspended or already active). Both states
+   * hold a seat, so no seat moves.
+   */
+  async activateInvited(ctx: RequestContext, id: string, passwordHash: string): Promise<UserRecord> {
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      const current = await this.repo.findVisible(ctx.orgId, id);
+      if (!current || current.status !== 'invited') {
+        throw new ScimError(410, `this invitation is no longer valid: the user is ${current ? current.status : 'gone'}`);
+      }
+      const now = this.clock.now();
+      const user: UserRecord = {
+        ...current,
+        status: 'active',
+        active: true,
+        passwordHash,
+        onboardedAt: now,
+        lastModified: now,
+        version: current.version + 1,
+      };
+      if (!(await this.repo.replace(ctx.orgId, current.version, user))) continue;
+      await this.recordUser(ctx, 'user.updated', now, current, user);
+      return user;
+    }
+    throw new ScimError(409, `User ${id} is being changed by other requests; try again`);
+  }
+
+  /** Cancels an invitation: the invited user is removed for good (seat released); its audit trail stays. */
+  async cancelInvited(ctx: RequestContext, id: string): Promise<void> {
+    const current = await this.get(ctx, id);
+    if (current.status !== 'invited') {
+      throw new ScimError(409, `User ${id} is not invited (status "${current.status}"): there is no invitation to cancel`);
+    }
+    await this.remove(ctx, id, `W/"${current.version}"`);
+    await this.removePermanently(ctx, id);
   }
 }
 

@@ -20,7 +20,7 @@ export function userLifecycleRouter(deps: UserLifecycleRouterDeps): Router {
   router.post('/:id/restore', async (req, res) => {
     const c = ctx(req);
     const user = await deps.users.restore(c, req.params.id);
-    sendJson(res, 200, deps.users.toScim(user, c));
+    sendJson(res, 200, deps.users.toScim(await deps.users.presentOne(c, user), c));
   });
 
   // The same soft delete as SCIM DELETE: the user moves to recently deleted.

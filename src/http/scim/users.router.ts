@@ -93,7 +93,7 @@ export function usersRouter(deps: UsersRouterDeps): Router {
   router.post('/', async (req, res) => {
     const c = ctx(req);
     const user = await deps.users.create(c, req.body);
-    const resource = deps.users.toScim(user, c);
+    const resource = deps.users.toScim(await deps.users.presentOne(c, user), c);
     sendScim(res, 201, projectResource(resource, 'User', projectionParams(req.query as Record<string, unknown>)), {
       Location: String((resource.meta as { location: string }).location),
       ETag: etagOf(user.version),
@@ -102,7 +102,7 @@ export function usersRouter(deps: UsersRouterDeps): Router {
 
   router.get('/:id', async (req, res) => {
     const c = ctx(req);
-    const user = await deps.users.get(c, req.params.id);
+    const user = await deps.users.presentOne(c, await deps.users.get(c, req.params.id));
     sendScim(res, 200, projectResource(deps.users.toScim(user, c), 'User', projectionParams(req.query as Record<string, unknown>)), {
       ETag: etagOf(user.version),
     });
@@ -110,7 +110,7 @@ export function usersRouter(deps: UsersRouterDeps): Router {
 
   router.put('/:id', async (req, res) => {
     const c = ctx(req);
-    const user = await deps.users.replace(c, req.params.id, req.body, ifMatch(req));
+    const user = await deps.users.presentOne(c, await deps.users.replace(c, req.params.id, req.body, ifMatch(req)));
     sendScim(res, 200, projectResource(deps.users.toScim(user, c), 'User', projectionParams(req.query as Record<string, unknown>)), {
       ETag: etagOf(user.version),
     });
@@ -118,7 +118,7 @@ export function usersRouter(deps: UsersRouterDeps): Router {
 
   router.patch('/:id', async (req, res) => {
     const c = ctx(req);
-    const user = await deps.users.patch(c, req.params.id, req.body, ifMatch(req));
+    const user = await deps.users.presentOne(c, await deps.users.patch(c, req.params.id, req.body, ifMatch(req)));
     // RFC 7644 3.5.2: 200 with the resource (we always return it; Okta and Entra ID read it).
     sendScim(res, 200, projectResource(deps.users.toScim(user, c), 'User', projectionParams(req.query as Record<string, unknown>)), {
       ETag: etagOf(user.version),

@@ -22,6 +22,8 @@ import {
   resolveRef,
   servedRoutes,
 } from '../../support/openapi-contract.js';
+import { exercised } from '../../support/contract-coverage.js';
+import { bulkContractTests } from './bulk-contract.js';
 
 const LIFECYCLE = 'urn:roster:params:scim:schemas:extension:lifecycle:1.0:User';
 const SEARCH_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
@@ -31,7 +33,7 @@ const ORGS = '/api/v1/organizations';
 const TOKENS = '/api/v1/organizations/{id}/tokens';
 
 /** Every (METHOD path status) a test held to the document; checked against the document after the suite. */
-const exercised = new Set<string>();
+// Shared with admin-contract.test.ts (test/support/contract-coverage.ts).
 
 function check(method: string, pathTemplate: string, res: supertest.Response, status: number): supertest.Response {
   if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${res.text}`);
@@ -145,11 +147,13 @@ describe('OpenAPI document', () => {
           if (!op) continue;
           expect(op.security, `${method} ${path}`).to.be.an('array');
           const scopes = (op.security ?? []).flatMap((s) => s.bearerAuth ?? []);
-          const expected = path.startsWith('/api/v1/organizations')
+          const expected = path === '/api/v1/invitations/accept'
+            ? []
+            : path.startsWith('/api/v1/organizations')
             ? ['operator']
             : path.startsWith('/api/v1/')
             ? ['admin']
-            : path.startsWith('/scim/v2/Users') || path === '/scim/v2/.search'
+            : path.startsWith('/scim/v2/Users') || path.startsWith('/scim/v2/Groups') || path === '/scim/v2/.search' || path === '/scim/v2/Bulk'
               ? ['scim']
               : [];
           expect(scopes, `${method} ${path}`).to.deep.equal(expected);
@@ -157,6 +161,8 @@ describe('OpenAPI document', () => {
       }
     });
   });
+
+  bulkContractTests(check);
 
   describe('GET /openapi.json', () => {
     it('serves the document without a token, with servers set to the base URL', async () => {

@@ -11,8 +11,8 @@ describe('SCIM discovery', () => {
     expect(res.body.filter.maxResults).to.be.a('number');
     expect(res.body.etag.supported).to.equal(true);
     expect(res.body.sort.supported).to.equal(true);
-    // Bulk is not implemented yet, so it is not claimed.
-    expect(res.body.bulk.supported).to.equal(false);
+    // RFC 7643 5: /Bulk is served, with the configured limits (test/integration/bulk/bulk.test.ts checks them).
+    expect(res.body.bulk.supported).to.equal(true);
     expect(res.body.authenticationSchemes[0].type).to.equal('oauthbearertoken');
   });
 
@@ -24,9 +24,11 @@ describe('SCIM discovery', () => {
       'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
     );
     await api().get('/scim/v2/ResourceTypes/User').expect(200);
-    // Only what is served is described: /Groups does not exist yet.
-    expect(res.body.Resources.map((r: { id: string }) => r.id)).to.deep.equal(['User']);
-    expectScimError(await api().get('/scim/v2/ResourceTypes/Group'), 404);
+    // Only what is served is described: Users and Groups.
+    expect(res.body.Resources.map((r: { id: string }) => r.id)).to.deep.equal(['User', 'Group']);
+    const group = await api().get('/scim/v2/ResourceTypes/Group').expect(200);
+    expect(group.body.endpoint).to.equal('/Groups');
+    await api().get('/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group').expect(200);
     expectScimError(await api().get('/scim/v2/ResourceTypes/Nope'), 404);
   });
 
