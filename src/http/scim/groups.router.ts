@@ -2,10 +2,8 @@ import { Router, type Request } from 'express';
 import type { GroupService, GroupView } from '../../domain/groups/group.service.js';
 import type { GroupRecord } from '../../store/group.repository.js';
 import { etagOf } from '../../domain/users/user.mapper.js';
-import { filterToMongo, sortToMongo } from '../../scim/filter.js';
 import { isAttributeReturned, projectResource, type ProjectionOptions } from '../../scim/projection.js';
-import { SCHEMA_URN } from '../../scim/schema-types.js';
-import { decodeCursor, encodeCursor, keysetCondition, queryFingerprint, reverseSort, sortKeyOf } from '../../scim/cursor.js';
+import { listPage } from './list-page.js';
 import { requestContext, sendScim } from '../respond.js';
 import { parseListParams, projectionParams, type ListParams, type PageLimits } from './list-params.js';
 import { searchBody } from './users.router.js';
@@ -40,49 +38,16 @@ async function present(deps: GroupsRouterDeps, c: RequestContext, groups: GroupR
 
 /** GET /Groups and POST /Groups/.search: index or cursor (RFC 9865) paging, as for Users. */
 export async function listGroups(deps: GroupsRouterDeps, c: RequestContext, params: ListParams): Promise<Record<string, unknown>> {
-  const filter = params.filter ? filterToMongo(params.filter, 'Group') : {};
-  const sort = sortToMongo(params.sortBy, params.sortOrder, 'Group');
-
-  if (params.cursor === undefined) {
-    const page = await deps.groups.list(c, { filter, sort, skip: params.startIndex - 1, limit: params.count });
-    return {
-      schemas: [SCHEMA_URN.listResponse],
-      totalResults: page.totalResults,
-      startIndex: params.startIndex,
-      itemsPerPage: page.items.length,
-      Resources: await present(deps, c, page.items, params.projection),
-    };
-  }
-
-  const now = deps.clock.now().getTime();
-  const fingerprint = queryFingerprint(['Group', params.filter ?? '', sort]);
-  const expires = now + deps.cursorTimeoutSeconds * 1000;
-  const position = params.cursor === '' ? undefined : decodeCursor(params.cursor, fingerprint, Object.keys(sort).length, now);
-  const backward = position?.direction === 'previous';
-  const pageFilter = position ? { $and: [filter, keysetCondition(sort, position.key, position.direction)] } : filter;
-  const page = await deps.groups.list(c, {
-    filter: pageFilter,
-    sort: backward ? reverseSort(sort) : sort,
-    skip: 0,
-    limit: params.count === 0 ? 0 : params.count + 1,
-  });
-  const totalResults = position ? await deps.groups.count(c, filter) : page.totalResults;
-  const more = page.items.length > params.count;
-  const items = page.items.slice(0, params.count);
-  if (backward) items.reverse();
-  const body: Record<string, unknown> = {
-    schemas: [SCHEMA_URN.listResponse],
-    totalResults,
-    itemsPerPage: items.length,
-    Resources: await present(deps, c, items, params.projection),
-  };
-  const first = items[0];
-  const last = items[items.length - 1];
-  const hasNext = backward ? Boolean(last) : more;
-  const hasPrevious = backward ? more : Boolean(position) && Boolean(first);
-  if (hasNext && last) body.nextCursor = encodeCursor('next', sortKeyOf(last as never, sort), fingerprint, expires);
-  if (hasPrevious && first) body.previousCursor = encodeCursor('previous', sortKeyOf(first as never, sort), fingerprint, expires);
-  return body;
+  return listPage(
+    {
+      resourceType: 'Group',
+      list: (query) => deps.groups.list(c, query),
+      count: (filter) => deps.groups.count(c, filter),
+      present: (items) => present(deps, c, items, params.projection),
+    },
+    params,
+    { now: deps.clock.now().getTime(), cursorTimeoutSeconds: deps.cursorTimeoutSeconds },
+  );
 }
 
 export function groupsRouter(deps: GroupsRouterDeps): Router {

@@ -1,11 +1,10 @@
 import { Router, type Request } from 'express';
 import type { UserService } from '../../domain/users/user.service.js';
 import { etagOf } from '../../domain/users/user.mapper.js';
-import { filterToMongo, sortToMongo } from '../../scim/filter.js';
 import { projectResource } from '../../scim/projection.js';
 import { SCHEMA_URN } from '../../scim/schema-types.js';
 import { badRequest } from '../../scim/errors.js';
-import { decodeCursor, encodeCursor, keysetCondition, queryFingerprint, reverseSort, sortKeyOf } from '../../scim/cursor.js';
+import { listPage } from './list-page.js';
 import { requestContext, sendScim } from '../respond.js';
 import { parseListParams, projectionParams, type ListParams, type PageLimits } from './list-params.js';
 import type { RequestContext, Clock } from '../../domain/context.js';
@@ -24,55 +23,16 @@ function ifMatch(req: Request): string | undefined {
 
 /** GET /Users and POST /Users/.search (and the User part of POST /.search): index or cursor paging. */
 export async function listUsers(deps: UsersRouterDeps, c: RequestContext, params: ListParams): Promise<Record<string, unknown>> {
-  const filter = params.filter ? filterToMongo(params.filter, 'User') : {};
-  const sort = sortToMongo(params.sortBy, params.sortOrder, 'User');
-  const project = (items: Awaited<ReturnType<UserService['list']>>['items']) =>
-    items.map((u) => projectResource(deps.users.toScim(u, c), 'User', params.projection));
-
-  if (params.cursor === undefined) {
-    const page = await deps.users.list(c, { filter, sort, skip: params.startIndex - 1, limit: params.count });
-    return {
-      schemas: [SCHEMA_URN.listResponse],
-      totalResults: page.totalResults,
-      startIndex: params.startIndex,
-      itemsPerPage: page.items.length,
-      Resources: project(page.items),
-    };
-  }
-
-  // RFC 9865: keyset paging. One extra item is read to know whether another page follows.
-  const now = deps.clock.now().getTime();
-  const fingerprint = queryFingerprint(['User', params.filter ?? '', sort]);
-  const expires = now + deps.cursorTimeoutSeconds * 1000;
-  const position = params.cursor === '' ? undefined : decodeCursor(params.cursor, fingerprint, Object.keys(sort).length, now);
-  const backward = position?.direction === 'previous';
-  const pageFilter = position ? { $and: [filter, keysetCondition(sort, position.key, position.direction)] } : filter;
-  const page = await deps.users.list(c, {
-    filter: pageFilter,
-    sort: backward ? reverseSort(sort) : sort,
-    skip: 0,
-    limit: params.count === 0 ? 0 : params.count + 1,
-    // Past the first page the total is counted over the whole filter, below, not over the keyset page.
-    countTotal: !position,
-  });
-  // totalResults counts the whole result set, not what is left after the cursor.
-  const totalResults = position ? await deps.users.count(c, filter) : page.totalResults;
-  const more = page.items.length > params.count;
-  const items = page.items.slice(0, params.count);
-  if (backward) items.reverse();
-  const body: Record<string, unknown> = {
-    schemas: [SCHEMA_URN.listResponse],
-    totalResults,
-    itemsPerPage: items.length,
-    Resources: project(items),
-  };
-  const first = items[0];
-  const last = items[items.length - 1];
-  const hasNext = backward ? Boolean(last) : more;
-  const hasPrevious = backward ? more : Boolean(position) && Boolean(first);
-  if (hasNext && last) body.nextCursor = encodeCursor('next', sortKeyOf(last as never, sort), fingerprint, expires);
-  if (hasPrevious && first) body.previousCursor = encodeCursor('previous', sortKeyOf(first as never, sort), fingerprint, expires);
-  return body;
+  return listPage(
+    {
+      resourceType: 'User',
+      list: (query) => deps.users.list(c, query),
+      count: (filter) => deps.users.count(c, filter),
+      present: (items) => items.map((u) => projectResource(deps.users.toScim(u, c), 'User', params.projection)),
+    },
+    params,
+    { now: deps.clock.now().getTime(), cursorTimeoutSeconds: deps.cursorTimeoutSeconds },
+  );
 }
 
 export function usersRouter(deps: UsersRouterDeps): Router {
