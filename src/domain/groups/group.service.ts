@@ -1,3 +1,5 @@
+import type { Logger } from 'pino';
+import type { AuditAction, AuditChange } from '../../store/audit.repository.js';
 import type { Store } from '../../store/connection.js';
 import { DuplicateKeyError } from '../../store/errors.js';
 import { GroupRepository, unboundKey, type GroupRecord } from '../../store/group.repository.js';
@@ -6,6 +8,9 @@ import { OrganizationRepository, type OrganizationRecord } from '../../store/org
 import { UserRepository } from '../../store/user.repository.js';
 import { ScimError, badRequest, conflict, notFound } from '../../scim/errors.js';
 import { applyPatch } from '../../scim/patch.js';
+import { createLogger } from '../../logger.js';
+import { AuditService } from '../audit/audit.service.js';
+import { diffGroups, memberChanges } from '../audit/group-diff.js';
 import type { Clock, RequestContext } from '../context.js';
 import { newId } from '../tokens.js';
 import { checkIfMatch } from '../users/user.service.js';
@@ -34,11 +39,14 @@ export class GroupService {
   readonly memberships: MembershipRepository;
   private readonly users: UserRepository;
   private readonly orgs: OrganizationRepository;
+  readonly audit: AuditService;
 
   constructor(
     store: Store,
     private readonly clock: Clock,
+    logger: Logger = createLogger('error'),
   ) {
+    this.audit = new AuditService(store, logger);
     this.repo = new GroupRepository(store);
     this.memberships = new MembershipRepository(store);
     this.users = new UserRepository(store);
@@ -132,7 +140,11 @@ export class GroupService {
     } else {
       await this.insertOrConflict(group);
     }
-    await this.memberships.add(ctx.orgId, id, members, now);
+    await this.record(ctx, 'group.created', id, diffGroups(undefined, group));
+    if (members.length) {
+      await this.memberships.add(ctx.orgId, id, members, now);
+      await this.record(ctx, 'group.members_added', id, memberChanges('added', [...new Set(members)]));
+    }
     return { group, members };
   }
 
@@ -215,31 +227,65 @@ export class GroupService {
     return group;
   }
 
-  /** Member operations in request order; each add and remove is O(1) per member named. */
+  /**
+   * Member operations in request order; each add and remove is O(1) per member named. Audited
+   * after the writes, even when a later operation fails: group.members_added with the ids the
+   * add operations named (and replace added), group.members_removed with the ids removed.
+   */
   private async applyMemberOps(ctx: RequestContext, groupId: string, ops: MemberOp[]): Promise<void> {
     const now = this.clock.now();
-    for (const op of ops) {
-      switch (op.kind) {
-        case 'add':
-          await this.memberships.add(ctx.orgId, groupId, op.ids, now);
-          break;
-        case 'remove':
-          await this.memberships.remove(ctx.orgId, groupId, op.ids);
-          break;
-        case 'removeAll':
-          await this.memberships.removeGroup(ctx.orgId, groupId);
-          break;
-        case 'replace': {
-          // Replacing all members reads them once: that is the size of the request's own answer.
-          const keep = new Set(op.ids);
-          const currentIds = await this.memberships.memberIds(ctx.orgId, groupId);
-          const have = new Set(currentIds);
-          await this.memberships.remove(ctx.orgId, groupId, currentIds.filter((u) => !keep.has(u)));
-          await this.memberships.add(ctx.orgId, groupId, op.ids.filter((u) => !have.has(u)), now);
-          break;
+    const added = new Set<string>();
+    const removed = new Set<string>();
+    try {
+      for (const op of ops) {
+        switch (op.kind) {
+          case 'add':
+            await this.memberships.add(ctx.orgId, groupId, op.ids, now);
+            for (const u of op.ids) added.add(u);
+            break;
+          case 'remove':
+            await this.memberships.remove(ctx.orgId, groupId, op.ids);
+            for (const u of op.ids) removed.add(u);
+            break;
+          case 'removeAll': {
+            // Read once for the audit entry: the delete itself is as large.
+            const currentIds = await this.memberships.memberIds(ctx.orgId, groupId);
+            await this.memberships.removeGroup(ctx.orgId, groupId);
+            for (const u of currentIds) removed.add(u);
+            break;
+          }
+          case 'replace': {
+            // Replacing all members reads them once: that is the size of the request's own answer.
+            const keep = new Set(op.ids);
+            const currentIds = await this.memberships.memberIds(ctx.orgId, groupId);
+            const have = new Set(currentIds);
+            const gone = currentIds.filter((u) => !keep.has(u));
+            const fresh = op.ids.filter((u) => !have.has(u));
+            await this.memberships.remove(ctx.orgId, groupId, gone);
+            for (const u of gone) removed.add(u);
+            await this.memberships.add(ctx.orgId, groupId, fresh, now);
+            for (const u of fresh) added.add(u);
+            break;
+          }
         }
       }
+    } finally {
+      if (added.size) await this.record(ctx, 'group.members_added', groupId, memberChanges('added', [...added]));
+      if (removed.size) await this.record(ctx, 'group.members_removed', groupId, memberChanges('removed', [...removed]));
     }
+  }
+
+  /** One audit entry about a group (AuditService.record never throws: the change stands). */
+  private async record(ctx: RequestContext, action: AuditAction, groupId: string, changes: AuditChange[]): Promise<void> {
+    await this.audit.record({
+      orgId: ctx.orgId,
+      at: this.clock.now(),
+      actor: ctx.actor,
+      action,
+      target: { type: 'Group', id: groupId },
+      changes,
+      requestId: ctx.requestId,
+    });
   }
 
   private async update(
@@ -262,7 +308,11 @@ export class GroupService {
       };
       if (input.externalId !== undefined) next.externalId = input.externalId;
       else delete next.externalId;
-      if (await this.writeGroup(ctx, current.version, next)) return next;
+      if (await this.writeGroup(ctx, current.version, next)) {
+        const changes = diffGroups(current, next);
+        if (changes.length) await this.record(ctx, 'group.updated', id, changes);
+        return next;
+      }
     }
     throw new ScimError(409, `Group ${id} is being changed by other requests; try again`);
   }
@@ -282,6 +332,7 @@ export class GroupService {
     checkIfMatch(ifMatch, current.version);
     if (!(await this.repo.delete(ctx.orgId, id))) throw notFound(`Group ${id} not found`);
     await this.memberships.removeGroup(ctx.orgId, id);
+    await this.record(ctx, 'group.deleted', id, diffGroups(current, undefined));
   }
 
   // ---- roles (side API) ----
@@ -312,7 +363,12 @@ export class GroupService {
       if (roleKey === undefined) delete next.roleKey;
       else next.roleKey = roleKey;
       try {
-        if (await this.repo.replace(ctx.orgId, current.version, next)) return next;
+        if (await this.repo.replace(ctx.orgId, current.version, next)) {
+          await this.record(ctx, roleKey === undefined ? 'group.role_unbound' : 'group.role_bound', id, [
+            { path: 'role', old: current.roleKey ?? null, new: roleKey ?? null },
+          ]);
+          return next;
+        }
       } catch (err) {
         // Another request bound the role to another group in between.
         if (err instanceof DuplicateKeyError) throw new ScimError(409, `role "${roleKey}" was bound to another group meanwhile; try again`);
