@@ -72,7 +72,7 @@ export function createServices(deps: AppDeps): Services {
     settings: new OrganizationSettingsService(deps.store, clock, users.audit),
     invitations: new InvitationService(deps.store, clock, users, mailer),
     outbox,
-    groups: new GroupService(deps.store, clock),
+    groups: new GroupService(deps.store, clock, deps.logger),
   };
 }
 

@@ -2,21 +2,32 @@ import type { Collection, Filter } from 'mongodb';
 import type { Store } from './connection.js';
 import { asDuplicateKey } from './errors.js';
 
-export type AuditAction =
-  | 'user.created'
-  | 'user.updated'
-  | 'user.deleted'
-  | 'user.restored'
-  | 'user.purged'
-  | 'user.permanently_deleted'
-  | 'seats.recounted'
-  | 'invitation.sent'
-  | 'invitation.resent'
-  | 'invitation.cancelled'
-  | 'invitation.accepted'
-  | 'organization.updated'
-  | 'token.created'
-  | 'token.revoked';
+/** Every audited action; openapi/openapi.json lists the same (a test holds them equal). */
+export const AUDIT_ACTIONS = [
+  'user.created',
+  'user.updated',
+  'user.deleted',
+  'user.restored',
+  'user.purged',
+  'user.permanently_deleted',
+  'group.created',
+  'group.updated',
+  'group.deleted',
+  'group.members_added',
+  'group.members_removed',
+  'group.role_bound',
+  'group.role_unbound',
+  'seats.recounted',
+  'invitation.sent',
+  'invitation.resent',
+  'invitation.cancelled',
+  'invitation.accepted',
+  'organization.updated',
+  'token.created',
+  'token.revoked',
+] as const;
+
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditChange {
   path: string;

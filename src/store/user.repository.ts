@@ -82,6 +82,9 @@ export interface ListQuery {
   omit?: string[];
 }
 
+/** Up to this many ids are looked up one by one by _id (see visibleIds). */
+const BY_ID_LOOKUPS = 20;
+
 /** Users that SCIM can see: everything but the recently deleted (RFC 7644 3.6: deleted is gone). */
 const VISIBLE = { status: { $ne: 'deleted' } } as const;
 
@@ -157,6 +160,16 @@ export class UserRepository {
   /** Which of these ids are visible users of the organization (group members must be). */
   async visibleIds(orgId: string, ids: string[]): Promise<Set<string>> {
     const found = new Set<string>();
+    if (ids.length <= BY_ID_LOOKUPS) {
+      // The few ids a member PATCH names are read by _id alone, which every engine serves from its
+      // primary index (FerretDB 1.x serves nothing else: an $in with orgId scans the organization's
+      // users), and the scope is checked here, so no other organization's user ever counts.
+      const docs = await Promise.all(
+        ids.map((id) => this.users.findOne({ _id: id } as Filter<UserRecord>, { projection: { _id: 1, orgId: 1, status: 1 } })),
+      );
+      for (const d of docs) if (d && d.orgId === orgId && d.status !== 'deleted') found.add(d._id);
+      return found;
+    }
     for (let i = 0; i < ids.length; i += 1000) {
       const docs = await this.users
         .find({ _id: { $in: ids.slice(i, i + 1000) }, orgId, ...VISIBLE } as Filter<UserRecord>, { projection: { _id: 1 } })
