@@ -37,21 +37,15 @@
  * targets: PATCH within 1.5x, GET as fast) and JSON in bench-results/. Loopback only; stops the
  * server and database and removes the temporary directory even on error or Ctrl-C.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { cpus, tmpdir } from 'node:os';
+import { Cleanup, newScimOrganization, runBench, startBenchRoster } from './lib/harness.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { Collection, Filter } from 'mongodb';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import { connectStore, type Store } from '../../src/store/connection.js';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../src/store/embedded-database.js';
-import { createApp, createServices } from '../../src/app.js';
 import type { UserRecord } from '../../src/store/user.repository.js';
 import { membershipId, type MembershipRecord } from '../../src/store/membership.repository.js';
-import { HttpError, jsonClient } from './lib/http.js';
+import { HttpError } from './lib/http.js';
 import { seedUser, type SeedPlan } from './lib/seed.js';
 import { fmtMs, measure, rng, type Summary } from './lib/stats.js';
 
@@ -60,7 +54,6 @@ const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const SMALL = 10;
 const REQUEST_TIMEOUT_MS = 120_000;
-const CLEANUP_STEP_MS = 15_000;
 const USAGE = 'groups.ts [--members N] [--requests R] [--warmup W] [--batch B] [--engine auto|ferretdb|mongodb-memory-server] [--mongodb-uri URI] [--seed S] [--out FILE]';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -130,31 +123,6 @@ function rawClient(baseUrl: string, token: string) {
   };
 }
 
-class Cleanup {
-  private readonly steps: { what: string; run: () => Promise<void> | void }[] = [];
-  private done: Promise<void> | undefined;
-  add(what: string, run: () => Promise<void> | void): void {
-    this.steps.push({ what, run });
-  }
-  run(): Promise<void> {
-    this.done ??= (async () => {
-      for (const step of this.steps.reverse()) {
-        let timer: NodeJS.Timeout | undefined;
-        try {
-          await Promise.race([
-            Promise.resolve().then(step.run),
-            new Promise<void>((_, fail) => (timer = setTimeout(() => fail(new Error('timed out')), CLEANUP_STEP_MS))),
-          ]);
-        } catch (err) {
-          process.stderr.write(`cleanup: ${step.what} failed: ${err instanceof Error ? err.message : String(err)}\n`);
-        } finally {
-          clearTimeout(timer);
-        }
-      }
-    })();
-    return this.done;
-  }
-}
 
 interface Row {
   label: string;
@@ -172,53 +140,15 @@ async function main(cleanup: Cleanup): Promise<void> {
     log(USAGE);
     return;
   }
-  const operatorToken = `bench-operator-${randomBytes(16).toString('hex')}`;
-  const config = loadConfig({}, { ROSTER_OPERATOR_TOKEN: operatorToken, LOG_LEVEL: 'silent', ROSTER_BOOTSTRAP: false });
-
-  // --- database -----------------------------------------------------------------
-  let uri = args.mongodbUri;
-  let embedded: EmbeddedDatabase | undefined;
-  const dbName = `roster_bench_${Date.now()}_${randomBytes(3).toString('hex')}`;
-  if (!uri) {
-    const dataDir = mkdtempSync(join(tmpdir(), 'roster-bench-'));
-    cleanup.add(`remove ${dataDir}`, () => rmSync(dataDir, { recursive: true, force: true }));
-    const t0 = performance.now();
-    embedded = await startEmbeddedDatabase({ dataDir, mode: args.engine, projectRoot: config.projectRoot, log: (m) => log(`  ${m}`) });
-    const db = embedded;
-    cleanup.add('stop the embedded database', () => db.stop());
-    uri = embedded.uri;
-    log(`embedded ${embedded.engine} started in ${secs(performance.now() - t0)} (data in ${dataDir})`);
-  }
-  const store: Store = await connectStore(uri, { dbName });
-  cleanup.add('close the database connection', async () => {
-    if (!embedded) await store.connection.db?.dropDatabase().catch(() => undefined);
-    await store.connection.close(true);
+  const roster = await startBenchRoster(cleanup, {
+    engine: args.engine,
+    mongodbUri: args.mongodbUri,
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    log,
   });
-  const serverName = store.capabilities.serverName;
+  const { config, store, embedded, dbName, serverName, baseUrl } = roster;
   log(`database: ${serverName} (${dbName}); big group ${args.members} members, small ${SMALL}; ${args.requests} requests/row, ${args.warmup} warm-up`);
-
-  // --- Roster in-process ------------------------------------------------------------
-  const logger = createLogger('silent');
-  const services = createServices({ config, store, logger });
-  const app = createApp({ config, store, logger }, services);
-  const server: Server = createServer(app);
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => ok());
-  });
-  cleanup.add('stop the HTTP server', () => {
-    server.closeAllConnections();
-    return new Promise<void>((ok) => server.close(() => ok()));
-  });
-  const address = server.address();
-  if (!address || typeof address !== 'object') throw new Error('the HTTP server has no address');
-  const baseUrl = `http://127.0.0.1:${address.port}`;
-  const operator = jsonClient(baseUrl, operatorToken, REQUEST_TIMEOUT_MS);
-  const org = await operator.post('/api/v1/organizations', { name: `bench-${Date.now()}` });
-  const orgId = String(org.id);
-  const issued = await operator.post(`/api/v1/organizations/${orgId}/tokens`, { name: 'bench', scopes: ['scim'] });
-  const token = String(issued.token);
-  const scim = jsonClient(baseUrl, token, REQUEST_TIMEOUT_MS);
+  const { orgId, token, scim } = await newScimOrganization(roster, 'bench');
   const call = rawClient(baseUrl, token);
   log(`Roster listening on ${baseUrl}, organization ${orgId}`);
 
@@ -396,24 +326,4 @@ function renderTable(title: string, rows: Row[]): string {
   return [title, rule, line(head), rule, ...body.map(line), rule].join('\n');
 }
 
-const cleanup = new Cleanup();
-let exiting = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (exiting) return;
-    exiting = true;
-    process.stderr.write(`\n${signal}: cleaning up\n`);
-    void cleanup.run().finally(() => process.exit(130));
-  });
-}
-
-let code = 0;
-try {
-  await main(cleanup);
-} catch (err) {
-  code = 1;
-  process.stderr.write(`bench:groups failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-} finally {
-  await cleanup.run();
-}
-process.exit(code);
+await runBench('bench:groups', main);

@@ -63,21 +63,15 @@
  * count=100 (a cursor is bound to filter and sort, not to count); that walk is
  * timed separately and not part of the rows.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { cpus, tmpdir } from 'node:os';
+import { Cleanup, newScimOrganization, runBench, startBenchRoster } from './lib/harness.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { Collection, Filter, Sort } from 'mongodb';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import { connectStore, type Store } from '../../src/store/connection.js';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../src/store/embedded-database.js';
-import { createApp, createServices } from '../../src/app.js';
 import { filterToMongo, sortToMongo } from '../../src/scim/filter.js';
 import type { UserRecord } from '../../src/store/user.repository.js';
 import { parseBenchArgs, type BenchArgs } from './lib/args.js';
-import { jsonClient, type JsonClient } from './lib/http.js';
+import type { JsonClient } from './lib/http.js';
 import { FAMILY, externalIdOf, seedUsers, userNameOf, type SeedPlan } from './lib/seed.js';
 import { fmtMs, fmtRate, measure, rng, type Summary } from './lib/stats.js';
 
@@ -90,7 +84,6 @@ const PAGE = 100;
 const DEEP_PAGE = 500;
 const REQUEST_TIMEOUT_MS = 120_000;
 const SCIM = '/scim/v2';
-const CLEANUP_STEP_MS = 15_000;
 
 const USAGE = (process.argv[1] ?? 'query.ts') + ' [--users N] [--requests R] [--warmup W] [--batch B] [--engine auto|ferretdb|mongodb-memory-server] [--mongodb-uri URI] [--seed S] [--out FILE]';
 
@@ -114,34 +107,6 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** Everything to undo, in reverse order; run once, on success, error or signal. */
-class Cleanup {
-  private readonly steps: { what: string; run: () => Promise<void> | void }[] = [];
-  private done: Promise<void> | undefined;
-  add(what: string, run: () => Promise<void> | void): void {
-    this.steps.push({ what, run });
-  }
-  /** Each step gets a bounded time, so a hung query or connection cannot keep the run alive. */
-  private static bounded(step: { what: string; run: () => Promise<void> | void }): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise<void>((_, fail) => {
-      timer = setTimeout(() => fail(new Error(`timed out after ${CLEANUP_STEP_MS / 1000} s`)), CLEANUP_STEP_MS);
-    });
-    return Promise.race([Promise.resolve().then(step.run), limit]).finally(() => clearTimeout(timer));
-  }
-  run(): Promise<void> {
-    this.done ??= (async () => {
-      for (const step of this.steps.reverse()) {
-        try {
-          await Cleanup.bounded(step);
-        } catch (err) {
-          process.stderr.write(`cleanup: ${step.what} failed: ${err instanceof Error ? err.message : String(err)}\n`);
-        }
-      }
-    })();
-    return this.done;
-  }
-}
-
 async function main(cleanup: Cleanup): Promise<void> {
   const wallStart = performance.now();
   const parsed = parseBenchArgs(process.argv.slice(2));
@@ -149,36 +114,13 @@ async function main(cleanup: Cleanup): Promise<void> {
     log(USAGE);
     return;
   }
-  const operatorToken = `bench-operator-${randomBytes(16).toString('hex')}`;
-  // An empty environment: the run does not depend on the shell's ROSTER_* or MONGODB_URI.
-  const config = loadConfig({}, { ROSTER_OPERATOR_TOKEN: operatorToken, LOG_LEVEL: 'silent', ROSTER_BOOTSTRAP: false });
-
-  // --- database ---------------------------------------------------------------
-  let uri = parsed.mongodbUri;
-  let embedded: EmbeddedDatabase | undefined;
-  const dbName = `roster_bench_${Date.now()}_${randomBytes(3).toString('hex')}`;
-  if (!uri) {
-    const dataDir = mkdtempSync(join(tmpdir(), 'roster-bench-'));
-    cleanup.add(`remove ${dataDir}`, () => rmSync(dataDir, { recursive: true, force: true }));
-    const t0 = performance.now();
-    embedded = await startEmbeddedDatabase({
-      dataDir,
-      mode: parsed.engine,
-      projectRoot: config.projectRoot,
-      log: (m) => log(`  ${m}`),
-    });
-    const db = embedded;
-    cleanup.add('stop the embedded database', () => db.stop());
-    uri = embedded.uri;
-    log(`embedded ${embedded.engine} started in ${secs(performance.now() - t0)} (data in ${dataDir})`);
-  }
-  const store: Store = await connectStore(uri, { dbName });
-  cleanup.add('close the database connection', async () => {
-    if (!embedded) await store.connection.db?.dropDatabase().catch(() => undefined);
-    // Forced: a query still running (Ctrl-C mid-row) must not hold the close.
-    await store.connection.close(true);
+  const roster = await startBenchRoster(cleanup, {
+    engine: parsed.engine,
+    mongodbUri: parsed.mongodbUri,
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    log,
   });
-  const serverName = store.capabilities.serverName;
+  const { config, store, embedded, dbName, serverName, baseUrl } = roster;
   const defaults = serverName.startsWith('FerretDB') ? DEFAULTS.ferretdb : DEFAULTS.mongodb;
   const requests = parsed.requests ?? defaults.requests;
   const args = {
@@ -188,28 +130,7 @@ async function main(cleanup: Cleanup): Promise<void> {
     warmup: parsed.warmup ?? Math.min(10, Math.max(2, Math.ceil(requests / 10))),
   };
   log(`database: ${serverName}, database name ${dbName}; ${args.users} users, ${args.requests} requests/row, ${args.warmup} warm-up`);
-
-  // --- Roster in-process ------------------------------------------------------
-  const logger = createLogger('silent');
-  const services = createServices({ config, store, logger });
-  const app = createApp({ config, store, logger }, services);
-  const server: Server = createServer(app);
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => ok());
-  });
-  cleanup.add('stop the HTTP server', () => {
-    server.closeAllConnections();
-    return new Promise<void>((ok) => server.close(() => ok()));
-  });
-  const address = server.address();
-  if (!address || typeof address !== 'object') throw new Error('the HTTP server has no address');
-  const baseUrl = `http://127.0.0.1:${address.port}`;
-  const operator = jsonClient(baseUrl, operatorToken, REQUEST_TIMEOUT_MS);
-  const org = await operator.post('/api/v1/organizations', { name: `bench-${Date.now()}` });
-  const orgId = String(org.id);
-  const issued = await operator.post(`/api/v1/organizations/${orgId}/tokens`, { name: 'bench', scopes: ['scim'] });
-  const scim = jsonClient(baseUrl, String(issued.token), REQUEST_TIMEOUT_MS);
+  const { orgId, scim } = await newScimOrganization(roster, 'bench');
   log(`Roster listening on ${baseUrl}, organization ${orgId}`);
 
   // --- seed -------------------------------------------------------------------
@@ -504,24 +425,4 @@ function renderTable(title: string, rows: RowResult[]): string {
   return [title, rule, line(head), rule, ...body.map((cells, i) => line(cells, i)), rule].join('\n');
 }
 
-const cleanup = new Cleanup();
-let exiting = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (exiting) return;
-    exiting = true;
-    process.stderr.write(`\n${signal}: cleaning up\n`);
-    void cleanup.run().finally(() => process.exit(130));
-  });
-}
-
-let code = 0;
-try {
-  await main(cleanup);
-} catch (err) {
-  code = 1;
-  process.stderr.write(`bench:query failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-} finally {
-  await cleanup.run();
-}
-process.exit(code);
+await runBench('bench:query', main);
