@@ -1,7 +1,6 @@
 import { expect } from 'chai';
-import type supertest from 'supertest';
 import { api, h, newOrg, type TestOrg } from '../../support/harness.js';
-import { check } from '../../support/contract-coverage.js';
+import { check, expectNoInternals, failing } from '../../support/contract-coverage.js';
 
 // The side-API routes of tokens, organization settings, invitations, outbox and KPIs, held to
 // openapi/openapi.json. The coverage check (every documented response produced) runs in
@@ -17,25 +16,6 @@ const RESEND = '/api/v1/invitations/{userId}/resend';
 const OUTBOX = '/api/v1/outbox';
 const KPIS = '/api/v1/kpis';
 
-const boom = async (): Promise<never> => {
-  throw new Error('simulated failure: internals must not leak');
-};
-
-/** Replaces methods of a shared service object while `body` runs. */
-async function stubbed(target: object, names: string[], body: () => Promise<void>): Promise<void> {
-  const t = target as Record<string, unknown>;
-  const saved = names.map((n) => [n, Object.prototype.hasOwnProperty.call(t, n), t[n]] as const);
-  for (const n of names) t[n] = boom;
-  try {
-    await body();
-  } finally {
-    for (const [n, own, f] of saved) {
-      if (own) t[n] = f;
-      else delete t[n];
-    }
-  }
-}
-
 function as(org: TestOrg, token = org.adminToken) {
   const auth = `Bearer ${token}`;
   return {
@@ -44,10 +24,6 @@ function as(org: TestOrg, token = org.adminToken) {
     patch: (path: string, body?: unknown) => api().patch(path).set('Authorization', auth).send((body ?? {}) as object),
     delete: (path: string) => api().delete(path).set('Authorization', auth),
   };
-}
-
-function noInternals(res: supertest.Response): void {
-  expect(res.text).to.not.include('simulated failure');
 }
 
 async function linkToken(org: TestOrg): Promise<string> {
@@ -71,10 +47,10 @@ describe('OpenAPI document: side API (tokens, organization, invitations, outbox,
     check('delete', TOKEN, await a.delete(`${TOKENS}/${created.body.id}`), 204);
     check('delete', TOKEN, await a.delete(`${TOKENS}/${created.body.id}`), 404);
     check('delete', TOKEN, await api().delete(`${TOKENS}/${created.body.id}`), 401);
-    await stubbed(h().services.tokens, ['list', 'issue', 'revoke'], async () => {
-      noInternals(check('get', TOKENS, await a.get(TOKENS), 500));
-      noInternals(check('post', TOKENS, await a.post(TOKENS, { name: 'x', scopes: ['scim'] }), 500));
-      noInternals(check('delete', TOKEN, await a.delete(`${TOKENS}/abc`), 500));
+    await failing(h().services.tokens, ['list', 'issue', 'revoke'], async () => {
+      expectNoInternals(check('get', TOKENS, await a.get(TOKENS), 500));
+      expectNoInternals(check('post', TOKENS, await a.post(TOKENS, { name: 'x', scopes: ['scim'] }), 500));
+      expectNoInternals(check('delete', TOKEN, await a.delete(`${TOKENS}/abc`), 500));
     });
   });
 
@@ -88,9 +64,9 @@ describe('OpenAPI document: side API (tokens, organization, invitations, outbox,
     check('patch', ORG, await a.patch(ORG, { seatLimit: 'ten' }), 400);
     check('patch', ORG, await api().patch(ORG).send({ seatLimit: 1 }), 401);
     check('patch', ORG, await as(org, org.scimToken).patch(ORG, { seatLimit: 1 }), 403);
-    await stubbed(h().services.settings, ['get', 'update'], async () => {
-      noInternals(check('get', ORG, await a.get(ORG), 500));
-      noInternals(check('patch', ORG, await a.patch(ORG, { seatLimit: 1 }), 500));
+    await failing(h().services.settings, ['get', 'update'], async () => {
+      expectNoInternals(check('get', ORG, await a.get(ORG), 500));
+      expectNoInternals(check('patch', ORG, await a.patch(ORG, { seatLimit: 1 }), 500));
     });
   });
 
@@ -129,12 +105,12 @@ describe('OpenAPI document: side API (tokens, organization, invitations, outbox,
     check('delete', INVITATION, await a.delete(`${INVITE}/${second}`), 204);
     check('delete', INVITATION, await a.delete(`${INVITE}/nope`), 404);
 
-    await stubbed(h().services.invitations, ['invite', 'get', 'resend', 'cancel', 'accept'], async () => {
-      noInternals(check('post', INVITE, await a.post(INVITE, { email: 'x@example.com' }), 500));
-      noInternals(check('get', INVITATION, await a.get(`${INVITE}/${id}`), 500));
-      noInternals(check('post', RESEND, await a.post(`${INVITE}/${id}/resend`), 500));
-      noInternals(check('delete', INVITATION, await a.delete(`${INVITE}/${id}`), 500));
-      noInternals(check('post', ACCEPT, await api().post(ACCEPT).send({ token: 't', password: 'long enough' }), 500));
+    await failing(h().services.invitations, ['invite', 'get', 'resend', 'cancel', 'accept'], async () => {
+      expectNoInternals(check('post', INVITE, await a.post(INVITE, { email: 'x@example.com' }), 500));
+      expectNoInternals(check('get', INVITATION, await a.get(`${INVITE}/${id}`), 500));
+      expectNoInternals(check('post', RESEND, await a.post(`${INVITE}/${id}/resend`), 500));
+      expectNoInternals(check('delete', INVITATION, await a.delete(`${INVITE}/${id}`), 500));
+      expectNoInternals(check('post', ACCEPT, await api().post(ACCEPT).send({ token: 't', password: 'long enough' }), 500));
     });
   });
 
@@ -151,11 +127,11 @@ describe('OpenAPI document: side API (tokens, organization, invitations, outbox,
     expect(kpis.body).to.deep.equal({ invited: 1, completed: 0, pending: 1, completionRate: 0 });
     check('get', KPIS, await api().get(KPIS), 401);
     check('get', KPIS, await as(org, org.scimToken).get(KPIS), 403);
-    await stubbed(h().services.outbox, ['list'], async () => {
-      noInternals(check('get', OUTBOX, await a.get(OUTBOX), 500));
+    await failing(h().services.outbox, ['list'], async () => {
+      expectNoInternals(check('get', OUTBOX, await a.get(OUTBOX), 500));
     });
-    await stubbed(h().services.invitations.repo, ['count'], async () => {
-      noInternals(check('get', KPIS, await a.get(KPIS), 500));
+    await failing(h().services.invitations.repo, ['count'], async () => {
+      expectNoInternals(check('get', KPIS, await a.get(KPIS), 500));
     });
   });
 });

@@ -22,7 +22,7 @@ import {
   resolveRef,
   servedRoutes,
 } from '../../support/openapi-contract.js';
-import { exercised } from '../../support/contract-coverage.js';
+import { boom, check, exercised, expectNoInternals, failing, withStub } from '../../support/contract-coverage.js';
 import { bulkContractTests } from './bulk-contract.js';
 
 const LIFECYCLE = 'urn:roster:params:scim:schemas:extension:lifecycle:1.0:User';
@@ -32,41 +32,10 @@ const USER = '/scim/v2/Users/{id}';
 const ORGS = '/api/v1/organizations';
 const TOKENS = '/api/v1/organizations/{id}/tokens';
 
-/** Every (METHOD path status) a test held to the document; checked against the document after the suite. */
-// Shared with admin-contract.test.ts (test/support/contract-coverage.ts).
-
-function check(method: string, pathTemplate: string, res: supertest.Response, status: number): supertest.Response {
-  if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${res.text}`);
-  expectMatchesContract(method, pathTemplate, res);
-  exercised.add(`${method.toUpperCase()} ${pathTemplate} ${status}`);
-  return res;
-}
-
 /** Over ROSTER_BODY_LIMIT (1mb in the harness). */
 const oversized = () => JSON.stringify({ userName: 'big@example.com', padding: 'x'.repeat(1_100_000) });
 /** body-parser reads UTF-8 only; another charset is 415. */
 const LATIN1_SCIM = 'application/scim+json; charset=latin1';
-
-/** Replaces one member of a shared object (a service of the harness app) while `body` runs. */
-async function withStub<T extends object, K extends keyof T>(target: T, key: K, stub: T[K], body: () => Promise<void>): Promise<void> {
-  const hadOwn = Object.prototype.hasOwnProperty.call(target, key);
-  const original = target[key];
-  target[key] = stub;
-  try {
-    await body();
-  } finally {
-    if (hadOwn) target[key] = original;
-    else delete target[key];
-  }
-}
-
-const boom = async (): Promise<never> => {
-  throw new Error('simulated failure: internals must not leak');
-};
-
-function expectNoInternals(res: supertest.Response): void {
-  expect(res.text).to.not.include('simulated failure');
-}
 
 async function createUser(org: TestOrg, userName: string, extra: Record<string, unknown> = {}): Promise<{ id: string; etag: string }> {
   const res = await org.scim.post('/Users', userBody(userName, extra)).expect(201);
@@ -692,29 +661,20 @@ describe('OpenAPI document', () => {
       const org = await newOrg();
       const a = as(org);
       const { id } = await createUser(org, 'ada@example.com');
-      const users = h().services.users as unknown as Record<string, unknown>;
-      const stubAll = async (names: string[], body: () => Promise<void>) => {
-        const saved = names.map((n) => [n, users[n]] as const);
-        for (const n of names) users[n] = boom;
-        try {
-          await body();
-        } finally {
-          for (const [n, f] of saved) users[n] = f;
-        }
-      };
-      await stubAll(['remove'], async () => {
+      const users = h().services.users;
+      await failing(users, ['remove'], async () => {
         expectNoInternals(check('delete', ADMIN_USER, await a.delete(`/api/v1/users/${id}`), 500));
       });
-      await stubAll(['restore'], async () => {
+      await failing(users, ['restore'], async () => {
         expectNoInternals(check('post', RESTORE, await a.post(`/api/v1/users/${id}/restore`), 500));
       });
-      await stubAll(['removePermanently'], async () => {
+      await failing(users, ['removePermanently'], async () => {
         expectNoInternals(check('delete', PERMANENT, await a.delete(`/api/v1/users/${id}/permanent`), 500));
       });
-      await stubAll(['seatUsage'], async () => {
+      await failing(users, ['seatUsage'], async () => {
         expectNoInternals(check('get', SEATS, await a.get(SEATS), 500));
       });
-      await stubAll(['recountSeats'], async () => {
+      await failing(users, ['recountSeats'], async () => {
         expectNoInternals(check('post', RECOUNT, await a.post(RECOUNT), 500));
       });
       const audit = (h().services.users as unknown as { audit: Record<string, unknown> }).audit;
