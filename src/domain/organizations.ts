@@ -30,21 +30,12 @@ export const createOrganizationInput = z.object({
 
 export type CreateOrganizationInput = z.infer<typeof createOrganizationInput>;
 
-export interface OrganizationView {
+/** The side API's organization: the stored one with `id` for `_id` and ISO times. */
+export type OrganizationView = Omit<OrganizationRecord, '_id' | 'created' | 'lastModified'> & {
   id: string;
-  name: string;
-  domains: string[];
-  allowSubdomains: boolean;
-  seatLimit: number | null;
-  roleMode: 'single' | 'multiple';
-  roles: RoleRecord[];
-  defaultRole: string;
-  companies: string[];
-  retentionDays: number;
-  invitationTtlHours: number;
   created: string;
   lastModified: string;
-}
+};
 
 export function toOrganizationView(org: OrganizationRecord): OrganizationView {
   return {
