@@ -111,17 +111,7 @@ function buildUserFields(): FieldMap {
     timezone: single('timezone', 'timezone', 'string'),
     profileurl: single('profileUrl', 'profileUrl', 'reference'),
     active: single('active', 'active', 'boolean'),
-    'meta.created': single('meta.created', 'created', 'dateTime'),
-    'meta.lastmodified': single('meta.lastModified', 'lastModified', 'dateTime'),
-    // RFC 7643 3.1: resourceType is caseExact; every stored user is a "User".
-    'meta.resourcetype': {
-      scimPath: 'meta.resourceType',
-      type: 'string',
-      caseExact: true,
-      field: 'meta.resourceType',
-      sortable: false,
-      constant: 'User',
-    },
+    ...metaFields('User'),
   };
   for (const sub of ['formatted', 'familyName', 'givenName', 'middleName', 'honorificPrefix', 'honorificSuffix']) {
     m[`name.${sub}`.toLowerCase()] = single(`name.${sub}`, `name.${sub}`, 'string');
@@ -143,7 +133,8 @@ function buildUserFields(): FieldMap {
     formatted: 'string',
     primary: 'boolean',
   });
-  // Group membership is stored as the array of group ids the groups service maintains.
+  // A placeholder field like members.value on Groups: resolved through the memberships
+  // collection (src/domain/groups/membership-filter.ts); users hold no group array.
   m['groups.value'] = idArray('groups.value', 'groupIds');
   m.groups = m['groups.value'];
 
@@ -169,23 +160,32 @@ function buildUserFields(): FieldMap {
   return Object.freeze(m);
 }
 
-function buildGroupFields(): FieldMap {
-  const m: Record<string, FieldDef> = {
-    id: single('id', '_id', 'string', { caseExact: true }),
-    externalid: single('externalId', 'externalId', 'string', { caseExact: true }),
-    displayname: single('displayName', 'displayName', 'string', { keyField: 'displayNameKey' }),
-    // Members are stored as the array of member ids the groups service maintains.
-    'members.value': idArray('members.value', 'memberIds'),
+/** meta.created, meta.lastModified and meta.resourceType, the same on every resource. */
+function metaFields(resourceType: 'User' | 'Group'): Record<string, FieldDef> {
+  return {
     'meta.created': single('meta.created', 'created', 'dateTime'),
     'meta.lastmodified': single('meta.lastModified', 'lastModified', 'dateTime'),
+    // RFC 7643 3.1: resourceType is caseExact; every stored resource of a collection has the same one.
     'meta.resourcetype': {
       scimPath: 'meta.resourceType',
       type: 'string',
       caseExact: true,
       field: 'meta.resourceType',
       sortable: false,
-      constant: 'Group',
+      constant: resourceType,
     },
+  };
+}
+
+function buildGroupFields(): FieldMap {
+  const m: Record<string, FieldDef> = {
+    id: single('id', '_id', 'string', { caseExact: true }),
+    externalid: single('externalId', 'externalId', 'string', { caseExact: true }),
+    displayname: single('displayName', 'displayName', 'string', { keyField: 'displayNameKey' }),
+    // A placeholder field: the groups service resolves conditions on it through the memberships
+    // collection (src/domain/groups/membership-filter.ts); groups hold no member array.
+    'members.value': idArray('members.value', 'memberIds'),
+    ...metaFields('Group'),
   };
   m.members = m['members.value']!;
   return Object.freeze(m);
