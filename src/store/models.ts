@@ -104,7 +104,6 @@ const userSchema = new Schema(
     entitlements: [multiValue],
     roles: [multiValue],
     x509Certificates: [multiValue],
-    groupIds: [String],
     enterprise: {
       employeeNumber: String,
       costCenter: String,

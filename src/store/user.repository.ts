@@ -54,7 +54,6 @@ export interface UserRecord {
   entitlements?: MultiValue[];
   roles?: MultiValue[];
   x509Certificates?: MultiValue[];
-  groupIds?: string[];
   enterprise?: {
     employeeNumber?: string;
     costCenter?: string;
@@ -78,8 +77,6 @@ export interface ListQuery {
   sort: Record<string, 1 | -1>;
   skip: number;
   limit: number;
-  /** Stored fields to leave out of the read (e.g. groupIds when not asked for). */
-  omit?: string[];
 }
 
 /** Up to this many ids are looked up one by one by _id (see visibleIds). */
@@ -124,10 +121,8 @@ export class UserRepository {
   }
 
   async list(orgId: string, query: ListQuery): Promise<UserRecord[]> {
-    const filter = scoped(orgId, query.filter);
-    const projection = Object.fromEntries((query.omit ?? []).map((f) => [f, 0]));
     return this.users
-      .find(filter, { projection })
+      .find(scoped(orgId, query.filter))
       .sort(query.sort as Sort)
       .skip(query.skip)
       .limit(query.limit)

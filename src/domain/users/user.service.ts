@@ -281,7 +281,7 @@ export class UserService {
         lastModified: this.clock.now(),
         version: current.version + 1,
       };
-      for (const key of ['groupIds', 'invitedAt', 'onboardedAt', 'passwordHash'] as const) {
+      for (const key of ['invitedAt', 'onboardedAt', 'passwordHash'] as const) {
         if (current[key] !== undefined) (user as unknown as Record<string, unknown>)[key] = current[key];
       }
       if (next.passwordHash !== undefined) user.passwordHash = next.passwordHash;
