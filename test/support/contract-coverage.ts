@@ -1,9 +1,9 @@
 import type supertest from 'supertest';
-import { expectMatchesContract } from './openapi-contract.js';
+import { expectMatchesContract, HTTP_METHODS, openapiDocument } from './openapi-contract.js';
 
 /**
- * Every (METHOD path status) a contract test held to the document, shared by the contract test
- * files so that contract.test.ts (which sorts after admin-contract.test.ts) checks them all.
+ * Every (METHOD path status) a contract test held to the document, from every contract test file;
+ * the root hook in global-hooks.ts checks after the whole run that none is missing.
  */
 export const exercised = new Set<string>();
 
@@ -45,4 +45,16 @@ export function withStub<T extends object, K extends keyof T>(target: T, key: K,
 /** Every named method fails (boom) while `body` runs. */
 export function failing(target: object, names: string[], body: () => Promise<void>): Promise<void> {
   return withStubs(target, Object.fromEntries(names.map((name) => [name, boom])), body);
+}
+
+/** The documented responses (METHOD path status) that no test produced. */
+export function missingDocumentedResponses(): string[] {
+  const listed: string[] = [];
+  for (const [path, item] of Object.entries(openapiDocument().paths)) {
+    for (const method of HTTP_METHODS) {
+      const op = item[method] as { responses?: Record<string, unknown> } | undefined;
+      for (const status of Object.keys(op?.responses ?? {})) listed.push(`${method.toUpperCase()} ${path} ${status}`);
+    }
+  }
+  return listed.filter((r) => !exercised.has(r));
 }

@@ -5,10 +5,26 @@
  * organization (test/support/harness.ts), so no test sees another's data.
  */
 import { startHarness, stopHarness } from './harness.js';
+import { exercised, missingDocumentedResponses } from './contract-coverage.js';
 
 before(async function () {
   this.timeout(120_000);
   await startHarness();
+});
+
+// Every response the OpenAPI document lists must have been produced by some contract test. Checked
+// here, after every test file whatever their order, and only on a run that held responses to the
+// document and passed completely (a --grep or single-file run does not fail here).
+after(function () {
+  const all: Mocha.Test[] = [];
+  const collect = (suite: Mocha.Suite): void => {
+    all.push(...suite.tests);
+    suite.suites.forEach(collect);
+  };
+  collect(this.test!.parent!);
+  if (exercised.size === 0 || !all.every((t) => t.state === 'passed')) return;
+  const missing = missingDocumentedResponses();
+  if (missing.length) throw new Error(`documented responses no test produced:\n  ${missing.join('\n  ')}`);
 });
 
 after(async function () {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { expectScimError, h, newOrg, PATCH_OP, userBody, type TestOrg } from '../../support/harness.js';
+import { expectScimError, h, newOrg, userBody, type TestOrg } from '../../support/harness.js';
 
 const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 
@@ -16,8 +16,6 @@ async function memberIds(org: TestOrg, id: string): Promise<string[]> {
   const res = await org.scim.get(`/Groups/${id}`).expect(200);
   return ((res.body.members ?? []) as { value: string }[]).map((m) => m.value).sort();
 }
-
-const patch = (...Operations: unknown[]) => ({ schemas: [PATCH_OP], Operations });
 
 describe('SCIM /Groups', () => {
   describe('POST /Groups', () => {

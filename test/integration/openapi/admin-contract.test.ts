@@ -3,8 +3,8 @@ import { api, h, newOrg, type TestOrg } from '../../support/harness.js';
 import { check, expectNoInternals, failing } from '../../support/contract-coverage.js';
 
 // The side-API routes of tokens, organization settings, invitations, outbox and KPIs, held to
-// openapi/openapi.json. The coverage check (every documented response produced) runs in
-// contract.test.ts, which sorts after this file and shares `exercised`.
+// openapi/openapi.json. Every documented response must be produced by some contract test; the root
+// hook in test/support/global-hooks.ts checks that after the whole run.
 
 const TOKENS = '/api/v1/tokens';
 const TOKEN = '/api/v1/tokens/{id}';

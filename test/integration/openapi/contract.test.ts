@@ -22,7 +22,7 @@ import {
   resolveRef,
   servedRoutes,
 } from '../../support/openapi-contract.js';
-import { boom, check, exercised, expectNoInternals, failing, withStub } from '../../support/contract-coverage.js';
+import { boom, check, expectNoInternals, failing, withStub } from '../../support/contract-coverage.js';
 import { bulkContractTests } from './bulk-contract.js';
 
 const LIFECYCLE = 'urn:roster:params:scim:schemas:extension:lifecycle:1.0:User';
@@ -682,26 +682,5 @@ describe('OpenAPI document', () => {
         expectNoInternals(check('get', AUDIT, await a.get(AUDIT), 500));
       });
     });
-  });
-
-  // Every response the document lists was produced by a real request above. Checked only when the
-  // whole suite ran and passed (not under --grep), so a filtered run does not fail here.
-  after(function () {
-    const all: Mocha.Test[] = [];
-    const collect = (suite: Mocha.Suite): void => {
-      all.push(...suite.tests);
-      suite.suites.forEach(collect);
-    };
-    collect(this.test!.parent!);
-    if (!all.every((t) => t.state === 'passed')) return;
-    const listed: string[] = [];
-    for (const [path, item] of Object.entries(openapiDocument().paths)) {
-      for (const method of HTTP_METHODS) {
-        const op = item[method] as { responses?: Record<string, unknown> } | undefined;
-        for (const status of Object.keys(op?.responses ?? {})) listed.push(`${method.toUpperCase()} ${path} ${status}`);
-      }
-    }
-    const missing = listed.filter((r) => !exercised.has(r));
-    if (missing.length) throw new Error(`documented responses no test produced:\n  ${missing.join('\n  ')}`);
   });
 });
