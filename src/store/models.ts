@@ -117,6 +117,7 @@ const userSchema = new Schema(
     deletedAt: Date,
     previousStatus: String,
     passwordHash: String,
+    mustChangePassword: Boolean,
     created: Date,
     lastModified: Date,
     version: Number,

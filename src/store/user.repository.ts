@@ -67,6 +67,8 @@ export interface UserRecord {
   deletedAt?: Date;
   previousStatus?: UserStatus;
   passwordHash?: string;
+  /** Set with a temporary password: sign-in asks for a new one first (PRODUCT.md "Side API"). */
+  mustChangePassword?: boolean;
   created: Date;
   lastModified: Date;
   version: number;

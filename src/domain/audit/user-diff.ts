@@ -61,5 +61,9 @@ export function diffUsers(before: UserRecord | undefined, after: UserRecord | un
       new: after?.passwordHash ? REDACTED : null,
     });
   }
+  // Not a SCIM attribute, but an administrator's decision worth the trail.
+  if (Boolean(before?.mustChangePassword) !== Boolean(after?.mustChangePassword)) {
+    changes.push({ path: 'mustChangePassword', old: before ? Boolean(before.mustChangePassword) : null, new: after ? Boolean(after.mustChangePassword) : null });
+  }
   return changes;
 }

@@ -29,6 +29,18 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Who acts when no request does: retention expiry, the start-up recount. */
 export const SYSTEM_ACTOR: Actor = { type: 'system', id: 'system', name: 'Roster' };
 
+/** Why a user's sign-in sessions must end at once (PRODUCT.md "Side API", seed 004). */
+export type AccessEndedReason = 'suspended' | 'deleted' | 'password_changed';
+export type AccessEndedListener = (orgId: string, userId: string, reason: AccessEndedReason) => Promise<void>;
+
+/** The reason a write ends the user's sessions, if it does. */
+export function accessEndedBy(before: UserRecord, after: UserRecord): AccessEndedReason | undefined {
+  if (after.status === 'deleted' && before.status !== 'deleted') return 'deleted';
+  if (after.status === 'suspended' && before.status !== 'suspended') return 'suspended';
+  if (after.passwordHash !== before.passwordHash && before.passwordHash !== undefined) return 'password_changed';
+  return undefined;
+}
+
 export interface ListPage {
   totalResults: number;
   items: UserRecord[];
@@ -75,11 +87,12 @@ export class UserService {
   readonly audit: AuditService;
   private readonly groups: GroupRepository;
   private readonly memberships: MembershipRepository;
+  private readonly accessEndedListeners: AccessEndedListener[] = [];
 
   constructor(
     store: Store,
     private readonly clock: Clock,
-    logger: Logger = createLogger('error'),
+    private readonly logger: Logger = createLogger('error'),
   ) {
     this.repo = new UserRepository(store);
     this.orgs = new OrganizationRepository(store);
@@ -88,6 +101,28 @@ export class UserService {
     // Read-only here: group writes go through GroupService, whose repository owns the group mutex.
     this.groups = new GroupRepository(store);
     this.memberships = new MembershipRepository(store);
+  }
+
+  /** Called after any write (SCIM or side API) that suspends, deletes or re-passwords a user. */
+  onAccessEnded(listener: AccessEndedListener): void {
+    this.accessEndedListeners.push(listener);
+  }
+
+  /**
+   * Runs the listeners. A failure is logged, never thrown: the user's write is done and an identity
+   * provider's retry would change nothing. Sign-in also checks the user's state on every use, so a
+   * session that a failed listener left open is refused all the same.
+   */
+  private async accessEnded(before: UserRecord, after: UserRecord): Promise<void> {
+    const reason = accessEndedBy(before, after);
+    if (!reason) return;
+    for (const listener of this.accessEndedListeners) {
+      try {
+        await listener(after.orgId, after._id, reason);
+      } catch (err) {
+        this.logger.error({ err, userId: after._id, reason }, 'ending the sessions of a user failed');
+      }
+    }
   }
 
   private async org(orgId: string): Promise<OrganizationRecord> {
@@ -253,6 +288,7 @@ export class UserService {
       if (await this.repo.replace(ctx.orgId, current.version, deleted)) {
         if (holdsSeat(current.status)) await this.seats.release(ctx.orgId);
         await this.recordUser(ctx, 'user.deleted', now, current, deleted);
+        await this.accessEnded(current, deleted);
         return;
       }
     }
@@ -281,10 +317,14 @@ export class UserService {
         lastModified: this.clock.now(),
         version: current.version + 1,
       };
-      for (const key of ['invitedAt', 'onboardedAt', 'passwordHash'] as const) {
+      for (const key of ['invitedAt', 'onboardedAt', 'passwordHash', 'mustChangePassword'] as const) {
         if (current[key] !== undefined) (user as unknown as Record<string, unknown>)[key] = current[key];
       }
-      if (next.passwordHash !== undefined) user.passwordHash = next.passwordHash;
+      if (next.passwordHash !== undefined) {
+        // A password set by the identity provider is the user's own: no change is asked for.
+        user.passwordHash = next.passwordHash;
+        delete user.mustChangePassword;
+      }
       const activating = !holdsSeat(current.status) && holdsSeat(status);
       const org = await this.org(ctx.orgId);
       // The domain rule is checked when the sign-in email changes or access comes back, not on
@@ -308,6 +348,56 @@ export class UserService {
       seat?.keep();
       if (holdsSeat(current.status) && !holdsSeat(status)) await this.seats.release(ctx.orgId);
       await this.recordUser(ctx, 'user.updated', user.lastModified, current, user);
+      await this.accessEnded(current, user);
+      return user;
+    }
+    throw new ScimError(409, `User ${id} is being changed by other requests; try again`);
+  }
+
+  /**
+   * A side API change to a visible user: `change` returns the fields to set (a field set to
+   * `undefined` is removed) or `undefined` for no change. The same rules as a SCIM write apply:
+   * optimistic retry on a concurrent change, the domain rule when the sign-in email changes or
+   * access comes back, a seat taken or released when the status crosses, uniqueness as 409, the
+   * audit trail, and the sessions ended when access ends.
+   */
+  async applyChange(
+    ctx: RequestContext,
+    id: string,
+    change: (current: UserRecord) => Partial<UserRecord> | undefined | Promise<Partial<UserRecord> | undefined>,
+  ): Promise<UserRecord> {
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      const current = await this.get(ctx, id);
+      const fields = await change(current);
+      if (!fields) return current;
+      const user = { ...current, ...fields } as UserRecord;
+      for (const [key, value] of Object.entries(fields)) {
+        if (value === undefined) delete (user as unknown as Record<string, unknown>)[key];
+      }
+      user.active = isActiveStatus(user.status);
+      user.lastModified = this.clock.now();
+      user.version = current.version + 1;
+      const activating = !holdsSeat(current.status) && holdsSeat(user.status);
+      const org = await this.org(ctx.orgId);
+      const email = signInEmail({ userName: user.userName, emails: user.emails ?? [] });
+      if (activating || user.emailKey !== current.emailKey) checkEmailDomain(email, org);
+      const seat = activating ? await this.seats.take(org._id, org.seatLimit) : undefined;
+      let written: boolean;
+      try {
+        written = await this.repo.replace(ctx.orgId, current.version, user);
+      } catch (err) {
+        await seat?.giveBack();
+        if (err instanceof DuplicateKeyError) throw await this.uniquenessError(err, ctx.orgId, id, user.userName, email);
+        throw err;
+      }
+      if (!written) {
+        await seat?.giveBack();
+        continue;
+      }
+      seat?.keep();
+      if (holdsSeat(current.status) && !holdsSeat(user.status)) await this.seats.release(ctx.orgId);
+      await this.recordUser(ctx, 'user.updated', user.lastModified, current, user);
+      await this.accessEnded(current, user);
       return user;
     }
     throw new ScimError(409, `User ${id} is being changed by other requests; try again`);
