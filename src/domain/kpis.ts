@@ -11,15 +11,15 @@ export interface OnboardingKpis {
 }
 
 /**
- * Three counts on indexed fields, never a read of users: every invitation ever sent (cancelled
- * ones too), the accepted ones, and the users still invited.
+ * Computed by the database: one aggregation groups the organization's invitations by state (every
+ * invitation ever sent, cancelled ones too, is "invited"; accepted ones are "completed"), and one
+ * count on the (orgId, status) index gives the users still invited ("pending": an invitation whose
+ * user was suspended or deleted is no longer in progress).
  */
 export async function onboardingKpis(ctx: RequestContext, invitations: InvitationRepository, users: UserService): Promise<OnboardingKpis> {
-  const [invited, completed, pending] = await Promise.all([
-    invitations.count(ctx.orgId),
-    invitations.count(ctx.orgId, 'accepted'),
-    users.count(ctx, { status: 'invited' }),
-  ]);
+  const [byState, pending] = await Promise.all([invitations.countByState(ctx.orgId), users.count(ctx, { status: 'invited' })]);
+  const invited = byState.pending + byState.accepted + byState.cancelled;
+  const completed = byState.accepted;
   // A fraction with four decimals (0.6667); the platform formats it as a percentage.
   const completionRate = invited === 0 ? 0 : Math.round((completed / invited) * 10_000) / 10_000;
   return { invited, completed, pending, completionRate };

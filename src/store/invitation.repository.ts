@@ -90,7 +90,16 @@ export class InvitationRepository {
     await this.tokens.deleteOne({ _id: hash });
   }
 
-  async count(orgId: string, state?: InvitationState): Promise<number> {
-    return this.invitations.countDocuments({ orgId, ...(state ? { state } : {}) } as Filter<InvitationRecord>);
+  /**
+   * How many invitations the organization has in each state, in one aggregation the database runs
+   * ($match on the org_state index prefix, then $group): no invitation is read into Roster.
+   */
+  async countByState(orgId: string): Promise<Record<InvitationState, number>> {
+    const rows = await this.invitations
+      .aggregate<{ _id: InvitationState; n: number }>([{ $match: { orgId } }, { $group: { _id: '$state', n: { $sum: 1 } } }])
+      .toArray();
+    const counts: Record<InvitationState, number> = { pending: 0, accepted: 0, cancelled: 0 };
+    for (const row of rows) if (row._id in counts) counts[row._id] = row.n;
+    return counts;
   }
 }

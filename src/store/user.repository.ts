@@ -185,6 +185,23 @@ export class UserRepository {
     return new Set(docs.map((d) => d._id));
   }
 
+  /**
+   * The side API's user list: recently deleted users included, so `filter` must say which
+   * statuses it wants. The organization is ANDed in like everywhere else.
+   */
+  async listAny(orgId: string, query: ListQuery): Promise<UserRecord[]> {
+    return this.users
+      .find({ $and: [{ orgId }, query.filter] } as Filter<UserRecord>)
+      .sort(query.sort as Sort)
+      .skip(query.skip)
+      .limit(query.limit)
+      .toArray();
+  }
+
+  async countAny(orgId: string, filter: Record<string, unknown>): Promise<number> {
+    return this.users.countDocuments({ $and: [{ orgId }, filter] } as Filter<UserRecord>);
+  }
+
   /** Any user of the organization, recently deleted ones included (side API). */
   async findAny(orgId: string, id: string): Promise<UserRecord | null> {
     return this.users.findOne({ _id: id, orgId } as Filter<UserRecord>);

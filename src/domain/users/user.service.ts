@@ -220,7 +220,8 @@ export class UserService {
     return { totalResults, items };
   }
 
-  async create(ctx: RequestContext, body: unknown): Promise<UserRecord> {
+  /** `mustChangePassword`: the password in the body is a temporary one (side API direct create). */
+  async create(ctx: RequestContext, body: unknown, options: { mustChangePassword?: boolean } = {}): Promise<UserRecord> {
     const input = parseUserResource(body);
     const id = newId();
     const now = this.clock.now();
@@ -236,6 +237,7 @@ export class UserService {
       version: 1,
     };
     if (input.password !== undefined) user.passwordHash = await hashPassword(input.password);
+    if (options.mustChangePassword && user.passwordHash !== undefined) user.mustChangePassword = true;
     const org = await this.org(ctx.orgId);
     checkEmailDomain(signInEmail(input), org);
     const seat = holdsSeat(status) ? await this.seats.take(org._id, org.seatLimit) : undefined;
