@@ -21,6 +21,7 @@ import { BulkService, groupBulkHandler, userBulkHandler } from './domain/bulk/bu
 import { rolesRouter } from './http/admin/roles.router.js';
 import { organizationsRouter } from './http/admin/organizations.router.js';
 import { userLifecycleRouter } from './http/admin/user-lifecycle.router.js';
+import { usersRouter as adminUsersRouter } from './http/admin/users.router.js';
 import { seatsRouter } from './http/admin/seats.router.js';
 import { auditRouter } from './http/admin/audit.router.js';
 import { tokensRouter } from './http/admin/tokens.router.js';
@@ -147,6 +148,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
     organizationsRouter({ organizations: services.organizations, tokens: services.tokens }),
   );
   api.use('/users', authenticate('admin'), userLifecycleRouter({ users: services.users, baseUrl: config.baseUrl }));
+  api.use('/users', authenticate('admin'), adminUsersRouter({ users: services.users, baseUrl: config.baseUrl }));
   api.use('/seats', authenticate('admin'), seatsRouter({ users: services.users, baseUrl: config.baseUrl }));
   api.use('/roles', authenticate('admin'), rolesRouter({ groups: services.groups, baseUrl: config.baseUrl }));
   api.use('/audit', authenticate('admin'), auditRouter({ audit: services.users.audit, baseUrl: config.baseUrl }));
