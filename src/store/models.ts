@@ -134,6 +134,8 @@ userSchema.index({ orgId: 1, 'emails.valueKey': 1 }, { name: 'org_emails' });
 userSchema.index({ orgId: 1, displayNameKey: 1 }, { name: 'org_displayName' });
 userSchema.index({ orgId: 1, status: 1, lastModified: 1 }, { name: 'org_status_lastModified' });
 userSchema.index({ orgId: 1, created: 1, _id: 1 }, { name: 'org_created' });
+// The retention purge: every organization's recently deleted users in one pass, oldest first.
+userSchema.index({ status: 1, deletedAt: 1, _id: 1 }, { name: 'status_deletedAt' });
 // The admin screens' tabs (a status range) sorted by name, sign-in name or creation.
 userSchema.index({ orgId: 1, status: 1, displayNameKey: 1, _id: 1 }, { name: 'org_status_displayName' });
 userSchema.index({ orgId: 1, status: 1, userName: 1, _id: 1 }, { name: 'org_status_userName' });

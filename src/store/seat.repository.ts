@@ -71,6 +71,12 @@ export class SeatRepository {
     });
   }
 
+  /** The counters of these organizations, read by _id; an organization without one is absent. */
+  async usedOf(orgIds: string[]): Promise<Map<string, number>> {
+    const docs = await this.seats.find({ _id: { $in: orgIds } }, { projection: { used: 1 } }).toArray();
+    return new Map(docs.map((d) => [d._id, d.used]));
+  }
+
   async remove(orgId: string): Promise<void> {
     await this.writes.run(orgId, async () => {
       await this.seats.deleteOne({ _id: orgId });

@@ -230,12 +230,36 @@ export class UserRepository {
     });
   }
 
-  /** Recently deleted users whose deletion is at or before `cutoff`, oldest first. */
-  async findDeletedBefore(orgId: string, cutoff: Date, limit: number): Promise<Pick<UserRecord, '_id' | 'userName' | 'deletedAt'>[]> {
+  /**
+   * How many users hold a seat in each organization, in one aggregation (start-up check of every
+   * counter): one pass instead of one count per organization.
+   */
+  async countHoldingSeatsByOrg(): Promise<Map<string, number>> {
+    const rows = await this.users
+      .aggregate<{ _id: string; n: number }>([
+        { $match: { status: { $in: ['invited', 'active'] } } },
+        { $group: { _id: '$orgId', n: { $sum: 1 } } },
+      ])
+      .toArray();
+    return new Map(rows.map((r) => [r._id, r.n]));
+  }
+
+  /**
+   * Recently deleted users of every organization deleted at or before `until`, oldest first, after
+   * the keyset `after` (deletedAt, _id): the purge reads them in one pass over the status_deletedAt
+   * index instead of one query per organization. Only what the purge needs is read.
+   */
+  async findDeletedAcrossOrgs(
+    until: Date,
+    after: { deletedAt: Date; _id: string } | undefined,
+    limit: number,
+  ): Promise<Pick<UserRecord, '_id' | 'orgId' | 'userName' | 'deletedAt'>[]> {
+    const filter: Record<string, unknown> = { status: 'deleted', deletedAt: { $lte: until } };
+    if (after) {
+      filter.$or = [{ deletedAt: { $gt: after.deletedAt } }, { deletedAt: after.deletedAt, _id: { $gt: after._id } }];
+    }
     return this.users
-      .find({ orgId, status: 'deleted', deletedAt: { $lte: cutoff } } as Filter<UserRecord>, {
-        projection: { _id: 1, userName: 1, deletedAt: 1 },
-      })
+      .find(filter as Filter<UserRecord>, { projection: { _id: 1, orgId: 1, userName: 1, deletedAt: 1 } })
       .sort({ deletedAt: 1, _id: 1 })
       .limit(limit)
       .toArray();

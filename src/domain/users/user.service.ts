@@ -516,28 +516,32 @@ export class UserService {
    * (still deleted, deleted at or before the cutoff), and only the call whose
    * delete removed the document records `user.purged`: several processes
    * running this at once never purge twice or early. Returns how many it purged.
+   *
+   * The recently deleted users of all organizations are read in one pass, oldest first (they are
+   * few: retention bounds them), not with one query per organization, which on an engine that
+   * scans cost organizations × users.
    */
   async purgeExpired(now: Date, actor: Actor = SYSTEM_ACTOR, requestId = `purge:${newId()}`): Promise<number> {
+    const cutoffs = new Map<string, Date | null>();
+    const cutoffOf = async (orgId: string): Promise<Date | null> => {
+      if (!cutoffs.has(orgId)) {
+        const org = await this.orgs.findById(orgId);
+        cutoffs.set(orgId, org ? new Date(now.getTime() - (org.retentionDays ?? 30) * DAY_MS) : null);
+      }
+      return cutoffs.get(orgId)!;
+    };
     let purged = 0;
-    for (let skip = 0; ; skip += PURGE_BATCH) {
-      const orgs = await this.orgs.list(skip, PURGE_BATCH);
-      for (const org of orgs) purged += await this.purgeOrganization(org, now, actor, requestId);
-      if (orgs.length < PURGE_BATCH) return purged;
-    }
-  }
-
-  private async purgeOrganization(org: OrganizationRecord, now: Date, actor: Actor, requestId: string): Promise<number> {
-    const cutoff = new Date(now.getTime() - (org.retentionDays ?? 30) * DAY_MS);
-    let purged = 0;
+    let after: { deletedAt: Date; _id: string } | undefined;
     for (;;) {
-      const expired = await this.repo.findDeletedBefore(org._id, cutoff, PURGE_BATCH);
-      let removedInBatch = 0;
-      for (const user of expired) {
-        if (!(await this.repo.deleteIfDeleted(org._id, user._id, cutoff))) continue;
-        removedInBatch += 1;
-        await this.memberships.removeUser(org._id, user._id);
+      const batch = await this.repo.findDeletedAcrossOrgs(now, after, PURGE_BATCH);
+      for (const user of batch) {
+        const cutoff = await cutoffOf(user.orgId);
+        if (!cutoff || !user.deletedAt || user.deletedAt.getTime() > cutoff.getTime()) continue;
+        if (!(await this.repo.deleteIfDeleted(user.orgId, user._id, cutoff))) continue;
+        purged += 1;
+        await this.memberships.removeUser(user.orgId, user._id);
         await this.audit.record({
-          orgId: org._id,
+          orgId: user.orgId,
           at: this.clock.now(),
           actor,
           action: 'user.purged',
@@ -546,9 +550,9 @@ export class UserService {
           requestId,
         });
       }
-      purged += removedInBatch;
-      // A short batch is the last; a full one where another process removed everything is too.
-      if (expired.length < PURGE_BATCH || removedInBatch === 0) return purged;
+      const last = batch[batch.length - 1];
+      if (batch.length < PURGE_BATCH || !last?.deletedAt) return purged;
+      after = { deletedAt: last.deletedAt, _id: last._id };
     }
   }
 
@@ -576,13 +580,19 @@ export class UserService {
     return { used, limit: org.seatLimit };
   }
 
-  /** Recounts the seats of every organization (at start-up). Returns how many organizations it checked. */
+  /**
+   * Checks the seat counter of every organization (at start-up) against one aggregation of the
+   * users, and recounts exactly, under the counter's lock, only the counters that disagree.
+   * Returns how many organizations it checked.
+   */
   async recountAllSeats(): Promise<number> {
+    const held = await this.repo.countHoldingSeatsByOrg();
     let count = 0;
     for (let skip = 0; ; skip += PURGE_BATCH) {
       const orgs = await this.orgs.list(skip, PURGE_BATCH);
+      const counters = await this.seats.repo.usedOf(orgs.map((o) => o._id));
       for (const org of orgs) {
-        await this.recountSeats(org._id);
+        if (counters.get(org._id) !== (held.get(org._id) ?? 0)) await this.recountSeats(org._id);
         count += 1;
       }
       if (orgs.length < PURGE_BATCH) return count;

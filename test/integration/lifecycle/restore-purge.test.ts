@@ -166,6 +166,23 @@ describe('Lifecycle on the side API: delete, restore, permanent delete and reten
       await org.scim.get(`/Users/${u.body.id}`).expect(200);
     });
 
+    it('applies each organization\'s own retention in one pass over all organizations', async () => {
+      const short = await newOrg({ retentionDays: 1 });
+      const long = await newOrg({ retentionDays: 3 });
+      const a = await short.scim.post('/Users', userBody('a@example.com')).expect(201);
+      const b = await long.scim.post('/Users', userBody('b@example.com')).expect(201);
+      await short.scim.delete(`/Users/${a.body.id}`).expect(204);
+      await long.scim.delete(`/Users/${b.body.id}`).expect(204);
+      h().clock.advance(2 * DAY);
+      await h().services.users.purgeExpired(h().clock.now());
+      expect(await storedUser(a.body.id)).to.equal(null);
+      expect((await storedUser(b.body.id))?.status).to.equal('deleted');
+      h().clock.advance(DAY + 60_000);
+      await h().services.users.purgeExpired(h().clock.now());
+      expect(await storedUser(b.body.id)).to.equal(null);
+      expect(await auditEntries(long, 'action=user.purged')).to.have.length(1);
+    });
+
     it('leaves users who are not deleted alone', async () => {
       const org = await newOrg({ retentionDays: 1 });
       const u = await org.scim.post('/Users', userBody('ada@example.com')).expect(201);
