@@ -131,6 +131,12 @@ async function startFerretdb(projectRoot: string, dataDir: string): Promise<Embe
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  // However this process ends (process.exit, an uncaught error), the database does not outlive it.
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

@@ -7,6 +7,12 @@
 import { startHarness, stopHarness } from './harness.js';
 import { exercised, missingDocumentedResponses } from './contract-coverage.js';
 
+// Interrupted (Ctrl-C, a CI timeout): exit through process.exit, so the embedded database's
+// exit hook stops it instead of leaving it running.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
+}
+
 before(async function () {
   this.timeout(120_000);
   await startHarness();
