@@ -29,6 +29,16 @@ import { organizationRouter } from './http/admin/organization.router.js';
 import { invitationAcceptRouter, invitationsRouter } from './http/admin/invitations.router.js';
 import { outboxRouter } from './http/admin/outbox.router.js';
 import { kpisRouter } from './http/admin/kpis.router.js';
+import { importsRouter, isImportPath, jobsRouter } from './http/admin/imports.router.js';
+import { ImportService } from './domain/imports/import.service.js';
+import {
+  passwordResetCompleteRouter,
+  signinRouter,
+  userPasswordResetRouter,
+  userSessionsRouter,
+} from './http/admin/sessions.router.js';
+import { SessionService } from './domain/sessions/session.service.js';
+import { PasswordResetService } from './domain/password-reset/password-reset.service.js';
 import { OrganizationSettingsService } from './domain/organization-settings.js';
 import { InvitationService } from './domain/invitations/invitation.service.js';
 import { OutboxMailer, SmtpMailer } from './domain/invitations/mailer.js';
@@ -58,6 +68,9 @@ export interface Services {
   invitations: InvitationService;
   outbox: OutboxRepository;
   groups: GroupService;
+  sessions: SessionService;
+  passwordResets: PasswordResetService;
+  imports: ImportService;
 }
 
 export function createServices(deps: AppDeps): Services {
@@ -66,14 +79,23 @@ export function createServices(deps: AppDeps): Services {
   const outbox = new OutboxRepository(deps.store);
   // PRODUCT.md "Side API": delivery by SMTP; without it, messages go to the outbox.
   const mailer = deps.config.smtpUrl ? new SmtpMailer(deps.config.smtpUrl, deps.config.smtpFrom) : new OutboxMailer(outbox, clock);
+  const invitations = new InvitationService(deps.store, clock, users, mailer);
   return {
     organizations: new OrganizationService(deps.store, clock),
     tokens: new TokenService(deps.store, clock, deps.config.operatorToken),
     users,
     settings: new OrganizationSettingsService(deps.store, clock, users.audit),
-    invitations: new InvitationService(deps.store, clock, users, mailer),
+    invitations,
     outbox,
     groups: new GroupService(deps.store, clock, deps.logger),
+    // Both listen to users.onAccessEnded: suspend, delete and password changes end sessions and reset links.
+    sessions: new SessionService(deps.store, clock, users, {
+      ttlHours: deps.config.sessionTtlHours,
+      throttle: deps.config.signinThrottle,
+    }),
+    passwordResets: new PasswordResetService(deps.store, clock, users, mailer, { ttlHours: deps.config.passwordResetTtlHours }),
+    // Bulk invitations run in this process; main.ts resumes interrupted jobs at start and stops them on shutdown.
+    imports: new ImportService(deps.store, clock, users, invitations, deps.logger, deps.config.imports),
   };
 }
 
@@ -89,9 +111,10 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   app.use(
     express.json({
       limit: config.bodyLimit,
-      // /Bulk reads its own body under maxPayloadSize (RFC 7644 3.7.4), which this limit must not cut.
+      // /Bulk reads its own body under maxPayloadSize (RFC 7644 3.7.4), which this limit must not cut;
+      // POST /api/v1/imports reads its file under ROSTER_IMPORT_MAX_BYTES.
       type: (req) =>
-        !isBulkPath(req.url ?? '') && Boolean((req as express.Request).is(['application/json', 'application/scim+json', 'application/*+json'])),
+        !isBulkPath(req.url ?? '') && !isImportPath(req.url ?? '') && Boolean((req as express.Request).is(['application/json', 'application/scim+json', 'application/*+json'])),
       strict: true,
     }),
   );
@@ -147,6 +170,13 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
     authenticate('operator'),
     organizationsRouter({ organizations: services.organizations, tokens: services.tokens }),
   );
+  // Sign-in for the platform's login page (scope signin); the reset link is public (its secret is the credential).
+  const sessionDeps = { sessions: services.sessions, passwordResets: services.passwordResets, baseUrl: config.baseUrl, publicUrl: config.publicUrl };
+  api.use('/sessions', authenticate('signin'), signinRouter(sessionDeps));
+  api.use('/password-resets', passwordResetCompleteRouter(sessionDeps));
+  // On their own paths (not '/users'), so the other /users routes are not authenticated twice.
+  api.use('/users/:id/sessions', authenticate('admin'), userSessionsRouter(sessionDeps));
+  api.use('/users/:id/password-reset', authenticate('admin'), userPasswordResetRouter(sessionDeps));
   api.use('/users', authenticate('admin'), userLifecycleRouter({ users: services.users, baseUrl: config.baseUrl }));
   api.use('/users', authenticate('admin'), adminUsersRouter({ users: services.users, baseUrl: config.baseUrl }));
   api.use('/seats', authenticate('admin'), seatsRouter({ users: services.users, baseUrl: config.baseUrl }));
@@ -163,6 +193,12 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   );
   api.use('/outbox', authenticate('admin'), outboxRouter({ outbox: services.outbox, baseUrl: config.baseUrl }));
   api.use('/kpis', authenticate('admin'), kpisRouter({ invitations: services.invitations, users: services.users, baseUrl: config.baseUrl }));
+  api.use(
+    '/imports',
+    authenticate('admin'),
+    importsRouter({ imports: services.imports, baseUrl: config.baseUrl, publicUrl: config.publicUrl, maxBytes: config.imports.maxBytes }),
+  );
+  api.use('/jobs', authenticate('admin'), jobsRouter({ imports: services.imports, baseUrl: config.baseUrl }));
   api.use((req, _res, next) => next(notFound(`no route at ${req.method} ${req.baseUrl}${req.path}`)));
   app.use('/api/v1', api);
 

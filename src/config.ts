@@ -38,6 +38,14 @@ const envSchema = z.object({
   SMTP_URL: z.union([z.literal(''), z.string().regex(/^smtps?:\/\//, 'expected an smtp:// or smtps:// URL')]),
   SMTP_FROM: z.string().min(3),
   ROSTER_PUBLIC_URL: z.union([z.literal(''), z.url()]),
+  ROSTER_SESSION_TTL_HOURS: z.coerce.number().min(0.01).max(24 * 366),
+  ROSTER_PASSWORD_RESET_TTL_HOURS: z.coerce.number().min(0.01).max(24 * 30),
+  ROSTER_SIGNIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000),
+  ROSTER_SIGNIN_WINDOW_MINUTES: z.coerce.number().min(0.1).max(24 * 60),
+  ROSTER_IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).max(512 * 1024 * 1024),
+  ROSTER_IMPORT_BATCH_SIZE: z.coerce.number().int().min(1).max(10000),
+  ROSTER_IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(64),
+  ROSTER_IMPORT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100),
 });
 
 export interface Config {
@@ -64,6 +72,17 @@ export interface Config {
   readonly smtpFrom: string;
   /** Base of the links in messages (the platform's accept page); empty: BASE_URL, else the request's. */
   readonly publicUrl: string;
+  /** How long a sign-in session lasts from sign-in (absolute, not sliding). */
+  readonly sessionTtlHours: number;
+  /** How long a password reset link stays valid. */
+  readonly passwordResetTtlHours: number;
+  /** Per account: after `maxFailures` failed sign-ins within `windowMinutes`, 429 for `windowMinutes`. */
+  readonly signinThrottle: { readonly maxFailures: number; readonly windowMinutes: number };
+  /**
+   * Bulk invitation imports: largest uploaded file (413 above it), rows per checkpoint, jobs run at
+   * once by this process, and runs a job may start (crashes included) before it is marked failed.
+   */
+  readonly imports: { readonly maxBytes: number; readonly batchSize: number; readonly concurrency: number; readonly maxAttempts: number };
 }
 
 export class ConfigError extends Error {
@@ -107,5 +126,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
     smtpUrl: c.SMTP_URL,
     smtpFrom: c.SMTP_FROM,
     publicUrl: c.ROSTER_PUBLIC_URL.replace(/\/+$/, ''),
+    sessionTtlHours: c.ROSTER_SESSION_TTL_HOURS,
+    passwordResetTtlHours: c.ROSTER_PASSWORD_RESET_TTL_HOURS,
+    signinThrottle: Object.freeze({ maxFailures: c.ROSTER_SIGNIN_MAX_FAILURES, windowMinutes: c.ROSTER_SIGNIN_WINDOW_MINUTES }),
+    imports: Object.freeze({
+      maxBytes: c.ROSTER_IMPORT_MAX_BYTES,
+      batchSize: c.ROSTER_IMPORT_BATCH_SIZE,
+      concurrency: c.ROSTER_IMPORT_CONCURRENCY,
+      maxAttempts: c.ROSTER_IMPORT_MAX_ATTEMPTS,
+    }),
   });
 }

@@ -57,6 +57,8 @@ async function main(): Promise<void> {
   // Repair seat counters a crash may have left high, then purge users past retention, hourly.
   await recountAllSeats(services.users, logger);
   const purge = startPurgeScheduler(services.users, { clock: systemClock, logger });
+  // Bulk imports a stop or crash cut off are resumed (or marked failed) now, and swept for periodically.
+  services.imports.start();
 
   const app = createApp({ config, store, logger, clock: systemClock }, services);
   const server = createServer(app);
@@ -81,6 +83,8 @@ async function main(): Promise<void> {
     server.close();
     server.closeIdleConnections();
     await new Promise<void>((resolve) => server.once('close', () => resolve()));
+    // Running imports save their checkpoint and release their job, so the next start resumes them at once.
+    await services.imports.stop();
     await store.close();
     await embedded?.stop();
     logger.info('stopped');

@@ -50,6 +50,8 @@ export function sendScimError(res: Response, error: ScimError): void {
 export function sendProblem(res: Response, error: ScimError): void {
   for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
   const body = {
+    // Extension members first (RFC 9457 3.2), so they can never replace a standard member.
+    ...error.extensions,
     type: error.scimType ? `urn:roster:problem:${error.scimType}` : 'about:blank',
     title: titleFor(error.status),
     status: error.status,

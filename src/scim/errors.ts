@@ -32,14 +32,26 @@ export class ScimError extends Error {
   readonly detail: string;
   /** Extra headers to send with the error (WWW-Authenticate on 401). */
   readonly headers: Record<string, string>;
+  /**
+   * RFC 9457 3.2 extension members of the side API's problem details (e.g. sign-in's machine-readable
+   * `reason`); never written on SCIM routes, whose error body RFC 7644 3.12 fixes.
+   */
+  readonly extensions: Record<string, string | number>;
 
-  constructor(status: number, detail: string, scimType?: ScimType, headers: Record<string, string> = {}) {
+  constructor(
+    status: number,
+    detail: string,
+    scimType?: ScimType,
+    headers: Record<string, string> = {},
+    extensions: Record<string, string | number> = {},
+  ) {
     super(detail);
     this.name = 'ScimError';
     this.status = status;
     this.scimType = scimType;
     this.detail = detail;
     this.headers = headers;
+    this.extensions = extensions;
   }
 
   toJSON(): ScimErrorBody {

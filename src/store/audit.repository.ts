@@ -25,6 +25,16 @@ export const AUDIT_ACTIONS = [
   'organization.updated',
   'token.created',
   'token.revoked',
+  'session.created',
+  'session.ended',
+  'signin.failed',
+  'signin.locked',
+  'password_reset.requested',
+  'password_reset.completed',
+  'import.started',
+  'import.resumed',
+  'import.completed',
+  'import.failed',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

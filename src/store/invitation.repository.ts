@@ -19,6 +19,9 @@ export interface InvitationRecord {
   expiresAt: Date;
   acceptedAt?: Date;
   cancelledAt?: Date;
+  /** Sent by a bulk import: the job and the file row (how a resumed job recognizes its own work). */
+  jobId?: string;
+  jobRow?: number;
 }
 
 export interface InvitationTokenRecord {

@@ -218,10 +218,14 @@ const invitationSchema = new Schema(
     expiresAt: Date,
     acceptedAt: Date,
     cancelledAt: Date,
+    /** The bulk import job and file row that sent it (import.repository.ts): how a resumed job knows its own work. */
+    jobId: String,
+    jobRow: Number,
   },
   opts,
 );
 invitationSchema.index({ orgId: 1, state: 1 }, { name: 'org_state' });
+invitationSchema.index({ orgId: 1, jobId: 1, jobRow: 1 }, { name: 'org_job_row' });
 
 /** Invitation links: `_id` is the SHA-256 of the secret (the secret itself is never stored). */
 const invitationTokenSchema = new Schema(
@@ -245,6 +249,129 @@ const outboxSchema = new Schema(
 );
 outboxSchema.index({ orgId: 1, created: -1, _id: -1 }, { name: 'org_created' });
 
+/**
+ * Sign-in sessions (PRODUCT.md "Side API", seed 004). `_id` is the public session id; the secret is
+ * stored only as SHA-256. Ended sessions are kept until a day after `expiresAt` (so that a check can
+ * say "ended" rather than "unknown") and then removed lazily: FerretDB has no TTL indexes.
+ */
+const sessionSchema = new Schema(
+  {
+    _id: String,
+    orgId: { type: String, required: true },
+    userId: { type: String, required: true },
+    secretHash: String,
+    /** SHA-256 of the user's password hash at sign-in: a later password change invalidates the session. */
+    passwordStamp: String,
+    created: Date,
+    lastUsedAt: Date,
+    expiresAt: Date,
+    endedAt: Date,
+    endReason: String,
+  },
+  opts,
+);
+sessionSchema.index({ orgId: 1, userId: 1, created: -1 }, { name: 'org_user_created' });
+sessionSchema.index({ orgId: 1, expiresAt: 1 }, { name: 'org_expires' });
+
+/**
+ * Failed sign-in counters per account: `_id` is "<orgId>:<SHA-256 of the lower-cased email>", so no
+ * address (existing or not) is stored in clear. Removed on success and lazily once expired.
+ */
+const signinThrottleSchema = new Schema(
+  { _id: String, orgId: { type: String, required: true }, failures: Number, windowStart: Date, lockedUntil: Date, expiresAt: Date },
+  opts,
+);
+signinThrottleSchema.index({ orgId: 1, expiresAt: 1 }, { name: 'org_expires' });
+
+/** Password reset links: `_id` is the SHA-256 of the secret (the secret itself is never stored). */
+const passwordResetSchema = new Schema(
+  {
+    _id: String,
+    orgId: { type: String, required: true },
+    userId: { type: String, required: true },
+    email: String,
+    state: { type: String, enum: ['live', 'used', 'replaced', 'cancelled'] },
+    requestedBy: { type: String, enum: ['admin', 'self'] },
+    created: Date,
+    expiresAt: Date,
+    endedAt: Date,
+  },
+  opts,
+);
+passwordResetSchema.index({ orgId: 1, userId: 1, state: 1 }, { name: 'org_user_state' });
+
+/**
+ * Background jobs (bulk invitation imports). Counters and the checkpoint (`nextRow`) live here; the
+ * per-row results and the uploaded file live in their own collections, so this document stays small.
+ */
+const jobSchema = new Schema(
+  {
+    _id: String,
+    orgId: { type: String, required: true },
+    kind: String,
+    state: { type: String, enum: ['queued', 'running', 'completed', 'failed'] },
+    format: String,
+    fileName: String,
+    fileBytes: Number,
+    fileSha256: String,
+    fileChunks: Number,
+    total: Number,
+    processed: Number,
+    succeeded: Number,
+    failed: Number,
+    nextRow: Number,
+    attempts: Number,
+    leaseOwner: String,
+    leaseUntil: Date,
+    actor: { type: { type: String }, id: String, name: String },
+    requestId: String,
+    linkBase: String,
+    scimBaseUrl: String,
+    created: Date,
+    started: Date,
+    finished: Date,
+    failureReason: String,
+  },
+  opts,
+);
+jobSchema.index({ orgId: 1, created: -1 }, { name: 'org_created' });
+// The start-up sweep looks for unfinished jobs of every organization.
+jobSchema.index({ state: 1 }, { name: 'state' });
+
+/** An uploaded file in pieces (`_id` "<jobId>:<n>"), each far below the 16 MB document limit. */
+const importChunkSchema = new Schema(
+  { _id: String, orgId: { type: String, required: true }, jobId: String, n: Number, data: Buffer },
+  opts,
+);
+importChunkSchema.index({ orgId: 1, jobId: 1 }, { name: 'org_job' });
+
+/** One result per imported row (`_id` "<jobId>:<row>"), so a job's report never lives in memory. */
+const importResultSchema = new Schema(
+  {
+    _id: String,
+    orgId: { type: String, required: true },
+    jobId: String,
+    row: Number,
+    email: String,
+    outcome: { type: String, enum: ['invited', 'failed'] },
+    userId: String,
+    code: String,
+    reason: String,
+  },
+  opts,
+);
+importResultSchema.index({ orgId: 1, jobId: 1, outcome: 1, row: 1 }, { name: 'org_job_outcome_row' });
+
+/**
+ * The rows of a running job that invited an address (`_id` "<jobId>:<lower-cased email>"): a later
+ * row with the same address is "duplicate of row N", found by primary key on every engine.
+ */
+const importKeySchema = new Schema(
+  { _id: String, orgId: { type: String, required: true }, jobId: String, row: Number, userId: String },
+  opts,
+);
+importKeySchema.index({ orgId: 1, jobId: 1 }, { name: 'org_job' });
+
 export function createModels(connection: Connection) {
   return {
     Organization: connection.model('Organization', organizationSchema, 'organizations'),
@@ -258,6 +385,13 @@ export function createModels(connection: Connection) {
     Invitation: connection.model('Invitation', invitationSchema, 'invitations'),
     InvitationToken: connection.model('InvitationToken', invitationTokenSchema, 'invitation_tokens'),
     Outbox: connection.model('Outbox', outboxSchema, 'outbox'),
+    Job: connection.model('Job', jobSchema, 'jobs'),
+    ImportChunk: connection.model('ImportChunk', importChunkSchema, 'import_chunks'),
+    ImportResult: connection.model('ImportResult', importResultSchema, 'import_results'),
+    ImportKey: connection.model('ImportKey', importKeySchema, 'import_keys'),
+    Session: connection.model('Session', sessionSchema, 'sessions'),
+    SigninThrottle: connection.model('SigninThrottle', signinThrottleSchema, 'signin_throttle'),
+    PasswordReset: connection.model('PasswordReset', passwordResetSchema, 'password_resets'),
   };
 }
 

@@ -78,7 +78,13 @@ export class InvitationService {
     this.repo = new InvitationRepository(store);
   }
 
-  async invite(ctx: RequestContext, input: InviteInput, linkBase: string): Promise<InvitationView & { delivery: Delivery }> {
+  /** `source`: the bulk import job and file row sending it, stored with the invitation (imports/import.service.ts). */
+  async invite(
+    ctx: RequestContext,
+    input: InviteInput,
+    linkBase: string,
+    source?: { jobId: string; row: number },
+  ): Promise<InvitationView & { delivery: Delivery }> {
     const org = await this.users.orgs.findById(ctx.orgId);
     if (!org) throw notFound(`organization ${ctx.orgId} not found`);
     const role = input.role === undefined ? undefined : findRole(org, input.role);
@@ -108,6 +114,7 @@ export class InvitationService {
       lastSentAt: now,
       resendCount: 0,
       expiresAt: token.expiresAt,
+      ...(source ? { jobId: source.jobId, jobRow: source.row } : {}),
     };
     try {
       await this.repo.exclusive(user._id, () => this.repo.insert(invitation, token));

@@ -5,7 +5,7 @@ import { newId } from '../tokens.js';
 
 export interface Message {
   orgId: string;
-  kind: 'invitation';
+  kind: 'invitation' | 'password_reset';
   to: string;
   subject: string;
   text: string;

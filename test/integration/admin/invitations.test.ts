@@ -1,12 +1,11 @@
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { SMTPServer } from 'smtp-server';
 import { loadConfig } from '../../../src/config.js';
 import { createApp } from '../../../src/app.js';
 import { createLogger } from '../../../src/logger.js';
 import { api, h, newOrg, OPERATOR_TOKEN, userBody } from '../../support/harness.js';
 import { accept, admin, expectProblem, tokenFromLink } from './helpers.js';
+import { SmtpSink } from '../../support/smtp-sink.js';
 
 const LIFECYCLE = 'urn:roster:params:scim:schemas:extension:lifecycle:1.0:User';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -182,31 +181,11 @@ describe('Invitations (/api/v1/invitations)', () => {
   });
 
   describe('delivery by SMTP', () => {
-    let server: SMTPServer;
-    const received: string[] = [];
-    let port = 0;
+    const sink = new SmtpSink();
+    const received = sink.received;
 
-    before(async () => {
-      server = new SMTPServer({
-        authOptional: true,
-        disabledCommands: ['STARTTLS', 'AUTH'],
-        logger: false,
-        onData(stream, _session, callback) {
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('end', () => {
-            received.push(Buffer.concat(chunks).toString('utf8'));
-            callback();
-          });
-        },
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      port = (server.server.address() as AddressInfo).port;
-    });
-
-    after(async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    });
+    before(() => sink.start());
+    after(() => sink.stop());
 
     it('sends the accept link by SMTP when SMTP_URL is set, and the link accepts', async () => {
       const config = loadConfig(process.env, {
@@ -214,7 +193,7 @@ describe('Invitations (/api/v1/invitations)', () => {
         LOG_LEVEL: 'silent',
         ROSTER_BOOTSTRAP: false,
         BASE_URL: 'https://roster.test',
-        SMTP_URL: `smtp://127.0.0.1:${port}`,
+        SMTP_URL: sink.url,
         SMTP_FROM: 'Roster <roster@example.com>',
         ROSTER_PUBLIC_URL: 'https://app.example.com/',
       });

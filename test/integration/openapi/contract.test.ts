@@ -116,8 +116,10 @@ describe('OpenAPI document', () => {
           if (!op) continue;
           expect(op.security, `${method} ${path}`).to.be.an('array');
           const scopes = (op.security ?? []).flatMap((s) => s.bearerAuth ?? []);
-          const expected = path === '/api/v1/invitations/accept'
+          const expected = path === '/api/v1/invitations/accept' || path === '/api/v1/password-resets/complete'
             ? []
+            : path.startsWith('/api/v1/sessions')
+            ? ['signin']
             : path.startsWith('/api/v1/organizations')
             ? ['operator']
             : path.startsWith('/api/v1/')
