@@ -40,14 +40,29 @@ export class TestClock implements Clock {
 
 let harness: Harness | undefined;
 
-export async function startHarness(): Promise<void> {
-  if (harness) return;
-  const config = loadConfig(process.env, {
+/** The tests' configuration, with `overrides` (environment keys) on top. */
+export function testConfig(overrides: Record<string, unknown> = {}): Config {
+  return loadConfig(process.env, {
     ROSTER_OPERATOR_TOKEN: OPERATOR_TOKEN,
     LOG_LEVEL: 'silent',
     ROSTER_BOOTSTRAP: false,
     BASE_URL: 'https://roster.test',
+    ...overrides,
   });
+}
+
+/**
+ * A second app on the harness's database and clock with other settings (SMTP, limits): the
+ * organizations and tokens of newOrg() work on it. `services` shares the harness's when given.
+ */
+export function appWith(overrides: Record<string, unknown>, services?: Services): Express {
+  const config = testConfig(overrides);
+  return createApp({ config, store: h().store, logger: createLogger('silent'), clock: h().clock }, services);
+}
+
+export async function startHarness(): Promise<void> {
+  if (harness) return;
+  const config = testConfig();
   let uri = config.mongodbUri;
   let embedded: EmbeddedDatabase | undefined;
   let dataDir: string | undefined;
@@ -83,6 +98,18 @@ export function h(): Harness {
 
 export function api() {
   return supertest(h().app);
+}
+
+/** Requests to absolute paths with this bearer token (none: unauthenticated). */
+export function withToken(token?: string) {
+  const auth = (t: supertest.Test): supertest.Test => (token ? t.set('Authorization', `Bearer ${token}`) : t);
+  return {
+    get: (path: string) => auth(api().get(path)),
+    post: (path: string, body?: unknown) => auth(api().post(path)).send((body ?? {}) as object),
+    put: (path: string, body?: unknown) => auth(api().put(path)).send((body ?? {}) as object),
+    patch: (path: string, body?: unknown) => auth(api().patch(path)).send((body ?? {}) as object),
+    delete: (path: string) => auth(api().delete(path)),
+  };
 }
 
 export interface TestOrg {

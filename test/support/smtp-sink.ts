@@ -32,6 +32,11 @@ export class SmtpSink {
     return `smtp://127.0.0.1:${this.port}`;
   }
 
+  /** The settings that send Roster's messages here, links based on https://app.example.com. */
+  get settings(): Record<string, string> {
+    return { SMTP_URL: this.url, SMTP_FROM: 'Roster <roster@example.com>', ROSTER_PUBLIC_URL: 'https://app.example.com/' };
+  }
+
   async stop(): Promise<void> {
     const server = this.server;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));

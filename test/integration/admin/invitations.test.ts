@@ -1,9 +1,6 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { loadConfig } from '../../../src/config.js';
-import { createApp } from '../../../src/app.js';
-import { createLogger } from '../../../src/logger.js';
-import { api, h, newOrg, OPERATOR_TOKEN, userBody } from '../../support/harness.js';
+import { appWith, api, h, newOrg, userBody } from '../../support/harness.js';
 import { accept, admin, expectProblem, tokenFromLink } from './helpers.js';
 import { SmtpSink } from '../../support/smtp-sink.js';
 
@@ -188,16 +185,7 @@ describe('Invitations (/api/v1/invitations)', () => {
     after(() => sink.stop());
 
     it('sends the accept link by SMTP when SMTP_URL is set, and the link accepts', async () => {
-      const config = loadConfig(process.env, {
-        ROSTER_OPERATOR_TOKEN: OPERATOR_TOKEN,
-        LOG_LEVEL: 'silent',
-        ROSTER_BOOTSTRAP: false,
-        BASE_URL: 'https://roster.test',
-        SMTP_URL: sink.url,
-        SMTP_FROM: 'Roster <roster@example.com>',
-        ROSTER_PUBLIC_URL: 'https://app.example.com/',
-      });
-      const app = createApp({ config, store: h().store, logger: createLogger('silent'), clock: h().clock });
+      const app = appWith(sink.settings);
       const org = await newOrg();
       const res = await supertest(app)
         .post('/api/v1/invitations')
@@ -220,13 +208,7 @@ describe('Invitations (/api/v1/invitations)', () => {
     });
 
     it('keeps the invitation when the SMTP server is unreachable, and says so', async () => {
-      const config = loadConfig(process.env, {
-        ROSTER_OPERATOR_TOKEN: OPERATOR_TOKEN,
-        LOG_LEVEL: 'silent',
-        ROSTER_BOOTSTRAP: false,
-        SMTP_URL: 'smtp://127.0.0.1:1',
-      });
-      const app = createApp({ config, store: h().store, logger: createLogger('silent'), clock: h().clock });
+      const app = appWith({ SMTP_URL: 'smtp://127.0.0.1:1' });
       const org = await newOrg();
       const res = await supertest(app)
         .post('/api/v1/invitations')

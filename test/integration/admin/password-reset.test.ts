@@ -1,10 +1,7 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
 import { SmtpSink } from '../../support/smtp-sink.js';
-import { loadConfig } from '../../../src/config.js';
-import { createApp } from '../../../src/app.js';
-import { createLogger } from '../../../src/logger.js';
-import { api, h, newOrg, OPERATOR_TOKEN, PATCH_OP, type TestOrg } from '../../support/harness.js';
+import { appWith, api, h, newOrg, PATCH_OP, type TestOrg } from '../../support/harness.js';
 import { admin, expectProblem } from './helpers.js';
 import { activeUser, auditActions, expectRefusal, HOUR, MINUTE, PASSWORD, platform, setTemporaryPassword, signinToken } from './session-helpers.js';
 
@@ -226,16 +223,7 @@ describe('Password reset (/api/v1/users/{id}/password-reset, /api/v1/password-re
     after(() => sink.stop());
 
     it('sends the reset link by SMTP when SMTP_URL is set, with ROSTER_PUBLIC_URL as its base, and the link works', async () => {
-      const config = loadConfig(process.env, {
-        ROSTER_OPERATOR_TOKEN: OPERATOR_TOKEN,
-        LOG_LEVEL: 'silent',
-        ROSTER_BOOTSTRAP: false,
-        BASE_URL: 'https://roster.test',
-        SMTP_URL: sink.url,
-        SMTP_FROM: 'Roster <roster@example.com>',
-        ROSTER_PUBLIC_URL: 'https://app.example.com/',
-      });
-      const app = createApp({ config, store: h().store, logger: createLogger('silent'), clock: h().clock });
+      const app = appWith(sink.settings);
       const org = await newOrg();
       const userId = await activeUser(org, 'ada@example.com');
       const res = await supertest(app)
@@ -254,13 +242,7 @@ describe('Password reset (/api/v1/users/{id}/password-reset, /api/v1/password-re
     });
 
     it('keeps the link and says so when the SMTP server is unreachable', async () => {
-      const config = loadConfig(process.env, {
-        ROSTER_OPERATOR_TOKEN: OPERATOR_TOKEN,
-        LOG_LEVEL: 'silent',
-        ROSTER_BOOTSTRAP: false,
-        SMTP_URL: 'smtp://127.0.0.1:1',
-      });
-      const app = createApp({ config, store: h().store, logger: createLogger('silent'), clock: h().clock });
+      const app = appWith({ SMTP_URL: 'smtp://127.0.0.1:1' });
       const org = await newOrg();
       const userId = await activeUser(org, 'ada@example.com');
       const res = await supertest(app).post(`/api/v1/users/${userId}/password-reset`).set('Authorization', `Bearer ${org.adminToken}`).expect(202);

@@ -1,9 +1,6 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { loadConfig } from '../../../src/config.js';
-import { createApp } from '../../../src/app.js';
-import { createLogger } from '../../../src/logger.js';
-import { h, newOrg, OPERATOR_TOKEN } from '../../support/harness.js';
+import { appWith, newOrg } from '../../support/harness.js';
 import { SmtpSink } from '../../support/smtp-sink.js';
 import { tokenFromLink } from '../admin/helpers.js';
 
@@ -19,15 +16,7 @@ describe('End to end: invite, SMTP, accept, sign in, KPIs, tabs, suspend', () =>
   after(() => sink.stop());
 
   it('takes one user from invitation to a session, and suspending ends it', async () => {
-    const config = loadConfig(process.env, {
-      ROSTER_OPERATOR_TOKEN: OPERATOR_TOKEN,
-      LOG_LEVEL: 'silent',
-      ROSTER_BOOTSTRAP: false,
-      SMTP_URL: sink.url,
-      SMTP_FROM: 'Roster <roster@example.com>',
-      ROSTER_PUBLIC_URL: 'https://app.example.com',
-    });
-    const app = createApp({ config, store: h().store, logger: createLogger('silent'), clock: h().clock });
+    const app = appWith(sink.settings);
     const org = await newOrg({ domains: ['example.com'] });
     const adminAuth = `Bearer ${org.adminToken}`;
     const get = (path: string) => supertest(app).get(`/api/v1${path}`).set('Authorization', adminAuth);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { api, h, newOrg, type TestOrg } from '../../support/harness.js';
+import { api, h, newOrg, type TestOrg, withToken } from '../../support/harness.js';
 import { check, expectNoInternals, failing } from '../../support/contract-coverage.js';
 
 // The side-API routes of tokens, organization settings, invitations, outbox and KPIs, held to
@@ -16,15 +16,7 @@ const RESEND = '/api/v1/invitations/{userId}/resend';
 const OUTBOX = '/api/v1/outbox';
 const KPIS = '/api/v1/kpis';
 
-function as(org: TestOrg, token = org.adminToken) {
-  const auth = `Bearer ${token}`;
-  return {
-    get: (path: string) => api().get(path).set('Authorization', auth),
-    post: (path: string, body?: unknown) => api().post(path).set('Authorization', auth).send((body ?? {}) as object),
-    patch: (path: string, body?: unknown) => api().patch(path).set('Authorization', auth).send((body ?? {}) as object),
-    delete: (path: string) => api().delete(path).set('Authorization', auth),
-  };
-}
+const as = (org: TestOrg, token = org.adminToken) => withToken(token);
 
 async function linkToken(org: TestOrg): Promise<string> {
   const res = await as(org).get(OUTBOX).expect(200);

@@ -1,4 +1,4 @@
-import { api, h, newOrg, type TestOrg } from '../../support/harness.js';
+import { api, h, newOrg, type TestOrg, withToken } from '../../support/harness.js';
 import { check, expectNoInternals, failing } from '../../support/contract-coverage.js';
 
 // The administrators' Users screen (/api/v1/users), held to openapi/openapi.json: every documented
@@ -9,14 +9,7 @@ const USER = '/api/v1/users/{id}';
 const SUSPEND = '/api/v1/users/{id}/suspend';
 const ACTIVATE = '/api/v1/users/{id}/activate';
 
-function as(org: TestOrg, token = org.adminToken) {
-  const auth = `Bearer ${token}`;
-  return {
-    get: (path: string) => api().get(path).set('Authorization', auth),
-    post: (path: string, body?: unknown) => api().post(path).set('Authorization', auth).send((body ?? {}) as object),
-    patch: (path: string, body?: unknown) => api().patch(path).set('Authorization', auth).send((body ?? {}) as object),
-  };
-}
+const as = (org: TestOrg, token = org.adminToken) => withToken(token);
 
 describe('OpenAPI document: admin users (/api/v1/users)', () => {
   it('list, create, read and edit: every documented status', async () => {

@@ -1,9 +1,6 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { loadConfig } from '../../../src/config.js';
-import { createApp } from '../../../src/app.js';
-import { createLogger } from '../../../src/logger.js';
-import { api, h, newOrg, OPERATOR_TOKEN, type TestOrg } from '../../support/harness.js';
+import { appWith, api, h, newOrg, type TestOrg } from '../../support/harness.js';
 import { check, expectNoInternals, failing } from '../../support/contract-coverage.js';
 import { csvFile, XLSX, xlsxFile } from '../../support/import-files.js';
 
@@ -35,14 +32,7 @@ describe('OpenAPI document: bulk import (imports, jobs)', () => {
     check('post', IMPORTS, await post(org, csv, 'text/plain'), 415);
 
     // 413: an app whose ROSTER_IMPORT_MAX_BYTES is small, on the same database and services.
-    const config = loadConfig(process.env, {
-      ROSTER_OPERATOR_TOKEN: OPERATOR_TOKEN,
-      LOG_LEVEL: 'silent',
-      ROSTER_BOOTSTRAP: false,
-      BASE_URL: 'https://roster.test',
-      ROSTER_IMPORT_MAX_BYTES: 2048,
-    });
-    const small = supertest(createApp({ config, store: h().store, logger: createLogger('silent'), clock: h().clock }, h().services));
+    const small = supertest(appWith({ ROSTER_IMPORT_MAX_BYTES: 2048 }, h().services));
     const big = csvFile([['email'], ...Array.from({ length: 200 }, (_, i) => [`user${i}@example.com`])]);
     const tooLarge = check('post', IMPORTS, await post(org, big, 'text/csv', org.adminToken, small), 413);
     expect(tooLarge.body.detail).to.match(/^file: larger than this server accepts \(ROSTER_IMPORT_MAX_BYTES, 2048 bytes\)/);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { api, h, newOrg, PATCH_OP, type TestOrg } from '../../support/harness.js';
+import { h, newOrg, PATCH_OP, type TestOrg, withToken } from '../../support/harness.js';
 import { check, expectNoInternals, failing } from '../../support/contract-coverage.js';
 import { activeUser, PASSWORD, setTemporaryPassword, signinToken } from '../admin/session-helpers.js';
 
@@ -16,14 +16,7 @@ const SESSION = '/api/v1/users/{id}/sessions/{sessionId}';
 const RESET = '/api/v1/users/{id}/password-reset';
 const COMPLETE = '/api/v1/password-resets/complete';
 
-function as(token?: string) {
-  const set = (t: ReturnType<ReturnType<typeof api>['post']>) => (token ? t.set('Authorization', `Bearer ${token}`) : t);
-  return {
-    get: (path: string) => set(api().get(path)),
-    post: (path: string, body?: unknown) => set(api().post(path)).send((body ?? {}) as object),
-    delete: (path: string) => set(api().delete(path)),
-  };
-}
+const as = withToken;
 
 async function resetLink(org: TestOrg): Promise<string> {
   const res = await as(org.adminToken).get('/api/v1/outbox').expect(200);
