@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { badRequest, notFound } from '../scim/errors.js';
 import { TokenRepository, type Scope, type TokenRecord } from '../store/token.repository.js';
@@ -96,4 +96,14 @@ export interface TokenView {
 
 export function newId(): string {
   return randomUUID();
+}
+
+/**
+ * The same id for the same name, shaped like a UUID (RFC 9562 version 8, from SHA-256): what a
+ * retried or resumed write uses so it finds its own earlier work instead of doing it twice.
+ */
+export function idFor(name: string): string {
+  const hex = createHash('sha256').update(name).digest('hex');
+  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

@@ -10,6 +10,8 @@ import { SCHEMA_URN } from '../../scim/schema-types.js';
 import type { Actor, Clock, RequestContext } from '../context.js';
 import { findRole } from '../groups/roles.js';
 import { hashPassword, hashTokenSecret, newSecret } from '../secrets.js';
+import { idFor } from '../tokens.js';
+import type { UserRecord } from '../../store/user.repository.js';
 import type { UserService } from '../users/user.service.js';
 import type { Delivery, Mailer } from './mailer.js';
 
@@ -102,7 +104,18 @@ export class InvitationService {
       ...(input.company ? { [SCHEMA_URN.enterpriseUser]: { organization: input.company } } : {}),
     };
     const now = this.clock.now();
-    const user = await this.users.createInvited(ctx, body, now);
+    // A file row's user has an id derived from the job and row: if a run of the job created the
+    // user and was cut off before storing the invitation, the resumed run finds that user (its
+    // create clashes) and finishes the invitation instead of calling the row a duplicate.
+    const id = source ? idFor(`import:${source.jobId}:${source.row}`) : undefined;
+    let user: UserRecord;
+    try {
+      user = await this.users.createInvited(ctx, body, now, id);
+    } catch (err) {
+      const earlier = id ? await this.users.repo.findVisible(ctx.orgId, id) : null;
+      if (!earlier || earlier.status !== 'invited' || (await this.repo.find(ctx.orgId, earlier._id))) throw err;
+      user = earlier;
+    }
     const { secret, token } = this.newToken(ctx.orgId, user._id, now, org.invitationTtlHours);
     const invitation: InvitationRecord = {
       _id: user._id,

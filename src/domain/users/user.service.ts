@@ -623,9 +623,8 @@ export class UserService {
    * Creates a user in status `invited` (PRODUCT.md "User lifecycle"), under the same rules as
    * create: domain, seat (an invited user holds one) and uniqueness.
    */
-  async createInvited(ctx: RequestContext, body: unknown, invitedAt: Date): Promise<UserRecord> {
+  async createInvited(ctx: RequestContext, body: unknown, invitedAt: Date, id: string = newId()): Promise<UserRecord> {
     const input = parseUserResource(body);
-    const id = newId();
     const user: UserRecord = {
       _id: id,
       orgId: ctx.orgId,

@@ -8,6 +8,7 @@ import type { InvitationService } from '../../../src/domain/invitations/invitati
 import type { RequestContext } from '../../../src/domain/context.js';
 import type { ImportResultRecord } from '../../../src/store/import.repository.js';
 import { admin } from './helpers.js';
+import { idFor } from '../../../src/domain/tokens.js';
 
 const LINK_BASE = 'https://roster.test';
 
@@ -115,6 +116,33 @@ describe('Bulk invitations: crash safety and resume', () => {
     expect(await h().store.models.Invitation.collection.countDocuments({ orgId: org.id, jobId: id })).to.equal(5);
     expect((await admin(org).get('/outbox').expect(200)).body.total).to.equal(5);
     expect(await auditActions(org)).to.include.members(['import.started', 'import.resumed', 'import.completed']);
+  });
+
+  it('finishes a row whose user a crash left without its invitation, instead of calling it a duplicate', async () => {
+    const org = await newOrg({ domains: ['example.com'] });
+    const id = await queuedJob(org, sevenRows);
+    const dead = 'crashed-host:4242:dead';
+    expect(await h().services.imports.repo.claim(org.id, id, dead, new Date(), new Date(Date.now() + 60_000))).to.not.equal(null);
+    // The dead run created row 2's user (seat and all) and died before storing its invitation.
+    const orphan = await h().services.users.createInvited(
+      ctxOf(org),
+      { userName: 'a@example.com', emails: [{ value: 'a@example.com', primary: true }] },
+      h().clock.now(),
+      idFor(`import:${id}:2`),
+    );
+    h().clock.advance(61_000);
+    await h().services.imports.resumeInterrupted();
+    await h().services.imports.whenIdle();
+
+    const done = await job(org, id);
+    expect(done).to.include({ state: 'completed', processed: 7, succeeded: 5, failed: 2 });
+    expect(done.errors.map((e) => e.code)).to.deep.equal(['domainNotAllowed', 'duplicateInFile']);
+    // The user got its invitation (resendable, with a link in the outbox), and no second user.
+    expect((await admin(org).get(`/invitations/${orphan._id}`).expect(200)).body.state).to.equal('pending');
+    const outbox = (await admin(org).get('/outbox').expect(200)).body.items as { to: string }[];
+    expect(outbox.filter((m) => m.to === 'a@example.com')).to.have.length(1);
+    expect(await userNames(org)).to.deep.equal(['a@example.com', 'b@example.com', 'c@example.com', 'd@example.com', 'e@example.com']);
+    expect((await admin(org).get('/seats').expect(200)).body.used).to.equal(5);
   });
 
   it('runs a job left queued by a process that died before starting it', async () => {
