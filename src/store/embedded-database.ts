@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -116,6 +116,8 @@ async function startFerretdb(projectRoot: string, dataDir: string): Promise<Embe
     );
   }
   mkdirSync(dataDir, { recursive: true });
+  const pidFile = join(dataDir, 'ferretdb.pid');
+  await stopLeftover(pidFile, dataDir);
   const port = await freePort();
   const child = spawn(
     binary,
@@ -131,6 +133,11 @@ async function startFerretdb(projectRoot: string, dataDir: string): Promise<Embe
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  if (child.pid) writeFileSync(pidFile, String(child.pid));
+  child.once('exit', () => {
+    // Only our own: a newer FerretDB on this directory may have written its pid since.
+    if (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() === String(child.pid)) rmSync(pidFile, { force: true });
+  });
   // However this process ends (process.exit, an uncaught error), the database does not outlive it.
   const killOnExit = (): void => {
     child.kill('SIGKILL');
@@ -148,6 +155,36 @@ async function startFerretdb(projectRoot: string, dataDir: string): Promise<Embe
     engine: 'ferretdb',
     stop: () => stopChild(child),
   };
+}
+
+/**
+ * A FerretDB left running on this data directory by a process that was killed (kill -9 leaves no
+ * chance to stop it) would share the SQLite files with the new one. It is stopped first, but only
+ * when /proc confirms the pid is a FerretDB serving this directory, never a process that reused it.
+ */
+async function stopLeftover(pidFile: string, dataDir: string): Promise<void> {
+  let pid: number;
+  let cmdline: string;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || pid <= 0 || !cmdline.includes('ferretdb') || !cmdline.includes(`file:${dataDir}/`)) return;
+  const alive = (): boolean => {
+    try {
+      return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+    } catch {
+      return false;
+    }
+  };
+  process.kill(pid, 'SIGTERM');
+  for (let waited = 0; alive() && waited < 5000; waited += 50) {
+    // Another process is exiting: there is nothing to await on but its disappearance.
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (alive()) process.kill(pid, 'SIGKILL');
 }
 
 async function waitUntilReady(uri: string, child: ChildProcess, stderr: () => string): Promise<void> {
