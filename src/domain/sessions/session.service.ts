@@ -243,15 +243,18 @@ export class SessionService {
    */
   private async authenticate(ctx: RequestContext, address: string, password: string): Promise<UserRecord> {
     const emailKey = address.toLowerCase();
-    const ticket = await this.throttle.check(ctx.orgId, emailKey);
+    // Counted before the password is checked, so parallel guesses cannot outrun the limit.
+    const ticket = await this.throttle.begin(ctx.orgId, emailKey);
     const user = await this.findAccount(ctx.orgId, emailKey);
     if (user?.status === 'invited') {
+      // Not a guess: there is no password to check, so the attempt does not count.
+      await this.throttle.succeeded(ticket);
       await this.recordRefusal(ctx, user, 'invited');
       throw refuse('invited', 'this account is invited and not set up yet: accept the invitation to set a password');
     }
     const matches = await verifyPassword(password, user?.passwordHash ?? (await this.fallbackHash()));
     if (!user?.passwordHash || !matches) {
-      const locked = await this.throttle.failed(ctx.orgId, emailKey);
+      const locked = await this.throttle.failed(ticket);
       await this.recordRefusal(ctx, user, 'invalid_credentials');
       if (locked) await this.record(ctx, 'signin.locked', user, [{ path: 'reason', old: null, new: 'too_many_attempts' }]);
       throw refuse('invalid_credentials', 'the email or password is not correct');

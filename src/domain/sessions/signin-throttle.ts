@@ -13,10 +13,11 @@ export interface ThrottleSettings {
   windowMinutes: number;
 }
 
-/** What `check` learned, for `succeeded`: the account's counter key and whether it has failures to forget. */
+/** One sign-in attempt on an account: its counter key and the attempt's number in the current window. */
 export interface ThrottleTicket {
+  orgId: string;
   key: string;
-  hasFailures: boolean;
+  attempt: number;
 }
 
 /**
@@ -25,7 +26,8 @@ export interface ThrottleTicket {
  * unknown address and a known one stay the same. A window starts at the first failure; the
  * `maxFailures`-th failure within `windowMinutes` locks the account for `windowMinutes` from then:
  * every attempt answers 429 with Retry-After without checking the password (no guess counts while
- * locked, and no scrypt work is spent on them). A correct password forgets the failures.
+ * locked, and no scrypt work is spent on them). A correct password forgets the failures. Each attempt
+ * is counted before its password is checked, so parallel guesses cannot all slip past the limit.
  *
  * Per-account locking lets anyone who knows an address keep that account locked: the price of
  * stopping a guesser who spreads over many addresses and IPs. Roster sees the platform, not the
@@ -48,36 +50,40 @@ export class SigninThrottle {
     return `${orgId}:${hashTokenSecret(emailKey)}`;
   }
 
-  /** 429 too_many_attempts with Retry-After while the account is locked. */
-  async check(orgId: string, emailKey: string): Promise<ThrottleTicket> {
+  private tooMany(until: Date, now: number): never {
+    const seconds = Math.max(1, Math.ceil((until.getTime() - now) / 1000));
+    throw refuse('too_many_attempts', `too many failed sign-ins for this account; try again in ${seconds} seconds`, {
+      'Retry-After': String(seconds),
+    });
+  }
+
+  /**
+   * Before the password is checked: 429 too_many_attempts with Retry-After while the account is
+   * locked; otherwise the attempt is counted at once (as a failure until `succeeded` says otherwise),
+   * so that attempts running at the same time cannot all pass a check that none has counted yet:
+   * the attempts past `maxFailures` in the window answer 429 without their password being checked.
+   */
+  async begin(orgId: string, emailKey: string): Promise<ThrottleTicket> {
     const key = this.key(orgId, emailKey);
     const record = await this.repo.find(key);
-    const now = this.clock.now().getTime();
-    if (record?.lockedUntil && record.lockedUntil.getTime() > now) {
-      const seconds = Math.max(1, Math.ceil((record.lockedUntil.getTime() - now) / 1000));
-      throw refuse(
-        'too_many_attempts',
-        `too many failed sign-ins for this account; try again in ${seconds} seconds`,
-        { 'Retry-After': String(seconds) },
-      );
-    }
-    return { key, hasFailures: record !== null && record.expiresAt.getTime() > now };
-  }
-
-  /** Counts a failure; true when this failure locked the account. */
-  async failed(orgId: string, emailKey: string): Promise<boolean> {
-    const key = this.key(orgId, emailKey);
     const now = this.clock.now();
+    if (record?.lockedUntil && record.lockedUntil.getTime() > now.getTime()) this.tooMany(record.lockedUntil, now.getTime());
     const windowMs = this.settings.windowMinutes * MINUTE_MS;
-    const { record, started } = await this.repo.addFailure(orgId, key, now, new Date(now.getTime() + windowMs));
+    const { record: counted, started } = await this.repo.addFailure(orgId, key, now, new Date(now.getTime() + windowMs));
     if (started) await this.sweep(orgId, now);
-    if (record.failures < this.settings.maxFailures || record.lockedUntil) return false;
-    return this.repo.lock(key, new Date(now.getTime() + windowMs));
+    if (counted.failures > this.settings.maxFailures) this.tooMany(counted.lockedUntil ?? counted.expiresAt, now.getTime());
+    return { orgId, key, attempt: counted.failures };
   }
 
-  /** A correct password: the failures are forgotten (one write only when there were any). */
+  /** A wrong password (already counted by `begin`); true when this failure locked the account. */
+  async failed(ticket: ThrottleTicket): Promise<boolean> {
+    if (ticket.attempt < this.settings.maxFailures) return false;
+    return this.repo.lock(ticket.key, new Date(this.clock.now().getTime() + this.settings.windowMinutes * MINUTE_MS));
+  }
+
+  /** A correct password: the failures are forgotten. */
   async succeeded(ticket: ThrottleTicket): Promise<void> {
-    if (ticket.hasFailures) await this.repo.reset(ticket.key);
+    await this.repo.reset(ticket.key);
   }
 
   /** Lazy clean-up of expired counters (FerretDB has no TTL indexes), at most once a minute per organization. */

@@ -256,6 +256,17 @@ describe('Sign-in and sessions (/api/v1/sessions)', () => {
       expectRefusal(await p.signIn('ada@example.com', PASSWORD), 429, 'too_many_attempts');
     });
 
+    it('lets no more than 5 guesses through when they arrive at the same time: the rest answer 429 unchecked', async () => {
+      const org = await newOrg();
+      await activeUser(org, 'ada@example.com');
+      const p = platform(await signinToken(org));
+      const results = await Promise.all(Array.from({ length: 12 }, (_, i) => p.signIn('ada@example.com', `wrong ${i}`)));
+      const statuses = results.map((r) => r.status).sort();
+      expect(statuses).to.deep.equal([...Array(5).fill(401), ...Array(7).fill(429)]);
+      for (const res of results) if (res.status === 429) expectRefusal(res, 429, 'too_many_attempts');
+      expectRefusal(await p.signIn('ada@example.com', PASSWORD), 429, 'too_many_attempts');
+    });
+
     it('cleans up expired counters lazily', async () => {
       const org = await newOrg();
       const p = platform(await signinToken(org));
