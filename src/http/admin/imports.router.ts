@@ -17,7 +17,7 @@ const ACCEPTED = Object.keys(FORMATS).join(', ');
 
 /** The upload route reads its own body (the file, up to ROSTER_IMPORT_MAX_BYTES): app.ts's JSON parser must skip it. */
 export function isImportPath(url: string): boolean {
-  return /^\/api\/v1\/imports\/?$/.test(url.split('?')[0] ?? '');
+  return /^\/api\/v1\/imports\/?$/i.test(url.split('?')[0] ?? '');
 }
 
 /** The format a Content-Type selects, or a 415 naming what is accepted. */
