@@ -118,6 +118,15 @@ export class UserRepository {
     }
   }
 
+  /**
+   * findVisible with a filter of `_id` alone, the one filter FerretDB 1.x serves from an index (see
+   * visibleIds); the scope and visibility are checked here. For per-row paths of large jobs.
+   */
+  async findVisibleById(orgId: string, id: string): Promise<UserRecord | null> {
+    const user = await this.users.findOne({ _id: id } as Filter<UserRecord>);
+    return user && user.orgId === orgId && user.status !== 'deleted' ? user : null;
+  }
+
   async findVisible(orgId: string, id: string): Promise<UserRecord | null> {
     return this.users.findOne({ _id: id, orgId, ...VISIBLE } as Filter<UserRecord>);
   }

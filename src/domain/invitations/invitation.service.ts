@@ -112,7 +112,10 @@ export class InvitationService {
     try {
       user = await this.users.createInvited(ctx, body, now, id);
     } catch (err) {
-      const earlier = id ? await this.users.repo.findVisible(ctx.orgId, id) : null;
+      // Only a clash (409) or a full organization (403, the user holding a seat already) can hide
+      // an earlier run's user; other refusals (domain, bad value) are the row's own.
+      const clash = err instanceof ScimError && (err.status === 409 || err.status === 403);
+      const earlier = id && clash ? await this.users.repo.findVisibleById(ctx.orgId, id) : null;
       if (!earlier || earlier.status !== 'invited' || (await this.repo.find(ctx.orgId, earlier._id))) throw err;
       user = earlier;
     }
