@@ -148,6 +148,8 @@ export class ImportService {
   readonly repo: ImportRepository;
   /** This process's name on the leases it holds: host, pid and an instance id. */
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  /** Per job run here after a crash: the rows the dead run may have left half done (see processFile). */
+  private readonly suspectRows = new Map<string, Set<number>>();
   private readonly options: Required<ImportServiceOptions>;
   private readonly tracked = new Map<string, Promise<void>>();
   private readonly waiting: (() => void)[] = [];
@@ -367,7 +369,21 @@ export class ImportService {
    * invitations that run sent are looked up once, to be reported as this job's own.
    */
   private async process(job: JobRecord, recovering: boolean): Promise<void> {
+    try {
+      await this.processFile(job, recovering);
+    } finally {
+      this.suspectRows.delete(job._id);
+    }
+  }
+
+  private async processFile(job: JobRecord, recovering: boolean): Promise<void> {
     const { orgId, _id: id } = job;
+    // The dead run checkpointed after each batch, so it can have worked on one batch past the
+    // checkpoint at most: only those rows may have a user without its invitation (invite() then
+    // looks for it). The other rows never pay for that lookup.
+    const suspects = new Set<number>();
+    if (recovering) this.suspectRows.set(id, suspects);
+    let suspectsLeft = recovering ? this.options.batchSize : 0;
     const ctx: RequestContext = { orgId, actor: job.actor, requestId: job.requestId, scimBaseUrl: job.scimBaseUrl };
     let recovered = new Map<number, string>();
     if (recovering) {
@@ -379,6 +395,10 @@ export class ImportService {
     try {
       for await (const row of readRows(job.format, this.repo.readFile(orgId, id, job.fileChunks))) {
         if (row.row < progress.nextRow) continue;
+        if (suspectsLeft > 0) {
+          suspects.add(row.row);
+          suspectsLeft -= 1;
+        }
         batch.push(row);
         if (batch.length >= this.options.batchSize) {
           await this.processBatch(job, ctx, batch, recovered, progress);
@@ -526,7 +546,8 @@ export class ImportService {
     const first = invitedBy.get(key);
     if (first !== undefined && first < row.row) return failed('duplicateInFile', `duplicate of row ${first}`);
     try {
-      const sent = await this.invitations.invite(ctx, parsed.data as InviteInput, job.linkBase, { jobId: job._id, row: row.row });
+      const resumed = this.suspectRows.get(job._id)?.has(row.row) ?? false;
+      const sent = await this.invitations.invite(ctx, parsed.data as InviteInput, job.linkBase, { jobId: job._id, row: row.row, resumed });
       return invited(sent.userId);
     } catch (err) {
       if (!(err instanceof ScimError) || err.status >= 500) throw err;

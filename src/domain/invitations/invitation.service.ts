@@ -80,12 +80,15 @@ export class InvitationService {
     this.repo = new InvitationRepository(store);
   }
 
-  /** `source`: the bulk import job and file row sending it, stored with the invitation (imports/import.service.ts). */
+  /**
+   * `source`: the bulk import job and file row sending it, stored with the invitation
+   * (imports/import.service.ts); `resumed`: a cut-off run of the job may have created this row's user.
+   */
   async invite(
     ctx: RequestContext,
     input: InviteInput,
     linkBase: string,
-    source?: { jobId: string; row: number },
+    source?: { jobId: string; row: number; resumed?: boolean },
   ): Promise<InvitationView & { delivery: Delivery }> {
     const org = await this.users.orgs.findById(ctx.orgId);
     if (!org) throw notFound(`organization ${ctx.orgId} not found`);
@@ -115,7 +118,7 @@ export class InvitationService {
       // Only a clash (409) or a full organization (403, the user holding a seat already) can hide
       // an earlier run's user; other refusals (domain, bad value) are the row's own.
       const clash = err instanceof ScimError && (err.status === 409 || err.status === 403);
-      const earlier = id && clash ? await this.users.repo.findVisibleById(ctx.orgId, id) : null;
+      const earlier = id && clash && source?.resumed ? await this.users.repo.findVisibleById(ctx.orgId, id) : null;
       if (!earlier || earlier.status !== 'invited' || (await this.repo.find(ctx.orgId, earlier._id))) throw err;
       user = earlier;
     }
