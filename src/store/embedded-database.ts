@@ -172,6 +172,14 @@ async function stopLeftover(pidFile: string, dataDir: string): Promise<void> {
     return;
   }
   if (!Number.isInteger(pid) || pid <= 0 || !cmdline.includes('ferretdb') || !cmdline.includes(`file:${dataDir}/`)) return;
+  // Its parent still running (and not this process) is another Roster serving this directory now:
+  // stopping its database would break it, and sharing the files would be worse. Refuse to start.
+  const parent = parentOf(pid);
+  if (parent !== undefined && parent !== process.pid && isNode(parent)) {
+    throw new Error(
+      `another process (pid ${parent}) is running FerretDB (pid ${pid}) on ${dataDir}: stop it, or give this one another ROSTER_DATA_DIR`,
+    );
+  }
   const alive = (): boolean => {
     try {
       return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
@@ -185,6 +193,27 @@ async function stopLeftover(pidFile: string, dataDir: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
   }
   if (alive()) process.kill(pid, 'SIGKILL');
+}
+
+/** Whether a running process is Node (a Roster), not init or a container's reaper adopting orphans. */
+function isNode(pid: number): boolean {
+  try {
+    const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
+    return /(^|\/)node(js)?$/.test(argv0);
+  } catch {
+    return false;
+  }
+}
+
+/** The parent pid of a running process, from /proc; undefined when it is gone (or a zombie). */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return state === 'Z' ? undefined : Number(ppid);
+  } catch {
+    return undefined;
+  }
 }
 
 async function waitUntilReady(uri: string, child: ChildProcess, stderr: () => string): Promise<void> {

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +36,37 @@ describe('Embedded FerretDB', () => {
     } finally {
       await second.stop();
       await first.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to start on a data directory whose FerretDB another running Roster uses, and leaves that one alone', async function () {
+    this.timeout(60_000);
+    const dataDir = mkdtempSync(join(tmpdir(), 'roster-embedded-'));
+    const projectRoot = h().config.projectRoot;
+    // Another Roster process: it starts the embedded database on dataDir and keeps running.
+    const script = `
+      import { startEmbeddedDatabase } from ${JSON.stringify(join(projectRoot, 'src/store/embedded-database.ts'))};
+      await startEmbeddedDatabase({ dataDir: ${JSON.stringify(dataDir)}, mode: 'ferretdb', projectRoot: ${JSON.stringify(projectRoot)} });
+      process.once('SIGTERM', () => process.exit(0));
+      process.stdout.write('ready\\n');
+      setInterval(() => undefined, 1000);`;
+    const other = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await once(other.stdout!, 'data');
+      const theirs = Number(readFileSync(join(dataDir, 'ferretdb', 'ferretdb.pid'), 'utf8'));
+      let refused: Error | undefined;
+      await startEmbeddedDatabase({ dataDir, mode: 'ferretdb', projectRoot }).then(
+        (db) => db.stop(),
+        (err: Error) => {
+          refused = err;
+        },
+      );
+      expect(refused?.message).to.match(new RegExp(`^another process \\(pid ${other.pid}\\) is running FerretDB \\(pid ${theirs}\\)`));
+      expect(running(theirs)).to.equal(true);
+    } finally {
+      other.kill('SIGTERM');
+      await once(other, 'exit');
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
