@@ -118,6 +118,7 @@ const userSchema = new Schema(
     previousStatus: String,
     passwordHash: String,
     mustChangePassword: Boolean,
+    accessEnded: { at: Date, reason: String },
     created: Date,
     lastModified: Date,
     version: Number,

@@ -69,6 +69,12 @@ export interface UserRecord {
   passwordHash?: string;
   /** Set with a temporary password: sign-in asks for a new one first (PRODUCT.md "Side API"). */
   mustChangePassword?: boolean;
+  /**
+   * The last time access ended (suspend, delete, password change) and why: a sign-in session opened
+   * before it is never valid again, even after a restore or reactivation, whatever happened to the
+   * listeners that end sessions.
+   */
+  accessEnded?: { at: Date; reason: 'suspended' | 'deleted' | 'password_changed' };
   created: Date;
   lastModified: Date;
   version: number;

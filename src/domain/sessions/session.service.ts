@@ -93,6 +93,8 @@ function passwordStamp(passwordHash: string | undefined): string {
  */
 function staleReason(session: SessionRecord, user: UserRecord | null): Extract<SessionEndReason, 'deleted' | 'suspended' | 'password_changed'> | undefined {
   if (!user || user.status === 'deleted') return 'deleted';
+  // Access ended after this session opened (and came back since: restore, activate).
+  if (user.accessEnded && session.created.getTime() < user.accessEnded.at.getTime()) return user.accessEnded.reason;
   if (user.status !== 'active') return 'suspended';
   if (!user.passwordHash || passwordStamp(user.passwordHash) !== session.passwordStamp || user.mustChangePassword) return 'password_changed';
   return undefined;

@@ -41,6 +41,12 @@ export function accessEndedBy(before: UserRecord, after: UserRecord): AccessEnde
   return undefined;
 }
 
+/** Stamps `accessEnded` on a write that ends access, so sessions opened before it stay ended. */
+function markAccessEnded(before: UserRecord, after: UserRecord): void {
+  const reason = accessEndedBy(before, after);
+  if (reason) after.accessEnded = { at: after.lastModified, reason };
+}
+
 export interface ListPage {
   totalResults: number;
   items: UserRecord[];
@@ -286,6 +292,7 @@ export class UserService {
         emailKey: `~deleted:${id}`,
         lastModified: now,
         version: current.version + 1,
+        accessEnded: { at: now, reason: 'deleted' },
       };
       if (await this.repo.replace(ctx.orgId, current.version, deleted)) {
         if (holdsSeat(current.status)) await this.seats.release(ctx.orgId);
@@ -319,7 +326,7 @@ export class UserService {
         lastModified: this.clock.now(),
         version: current.version + 1,
       };
-      for (const key of ['invitedAt', 'onboardedAt', 'passwordHash', 'mustChangePassword'] as const) {
+      for (const key of ['invitedAt', 'onboardedAt', 'passwordHash', 'mustChangePassword', 'accessEnded'] as const) {
         if (current[key] !== undefined) (user as unknown as Record<string, unknown>)[key] = current[key];
       }
       if (next.passwordHash !== undefined) {
@@ -327,6 +334,7 @@ export class UserService {
         user.passwordHash = next.passwordHash;
         delete user.mustChangePassword;
       }
+      markAccessEnded(current, user);
       const activating = !holdsSeat(current.status) && holdsSeat(status);
       const org = await this.org(ctx.orgId);
       // The domain rule is checked when the sign-in email changes or access comes back, not on
@@ -379,6 +387,7 @@ export class UserService {
       user.active = isActiveStatus(user.status);
       user.lastModified = this.clock.now();
       user.version = current.version + 1;
+      markAccessEnded(current, user);
       const activating = !holdsSeat(current.status) && holdsSeat(user.status);
       const org = await this.org(ctx.orgId);
       const email = signInEmail({ userName: user.userName, emails: user.emails ?? [] });

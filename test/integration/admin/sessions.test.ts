@@ -4,6 +4,7 @@ import { createApp } from '../../../src/app.js';
 import { createLogger } from '../../../src/logger.js';
 import supertest from 'supertest';
 import { admin, expectProblem } from './helpers.js';
+import { withStub } from '../../support/contract-coverage.js';
 import {
   activeUser,
   auditActions,
@@ -350,6 +351,34 @@ describe('Sign-in and sessions (/api/v1/sessions)', () => {
       const stored = await h().store.models.Session.collection.find({ userId }).toArray();
       expect(stored.map((s) => s.endReason).sort()).to.deep.equal(['password_changed', 'suspended']);
     });
+  });
+
+  describe('sessions stay ended when access comes back, even if no listener ended them', () => {
+    for (const [what, end, restore] of [
+      ['a restore after a delete', (id: string) => `/users/${id}`, (id: string) => `/users/${id}/restore`],
+      ['an activate after a suspend', (id: string) => `/users/${id}/suspend`, (id: string) => `/users/${id}/activate`],
+    ] as const) {
+      it(`${what}`, async () => {
+        const org = await newOrg();
+        const userId = await activeUser(org, 'ada@example.com');
+        const p = platform(await signinToken(org));
+        const token = (await p.signIn('ada@example.com', PASSWORD).expect(201)).body.token as string;
+        h().clock.advance(1000);
+        // The listener that ends sessions fails, and no check runs while access is off.
+        await withStub(h().services.sessions, 'endAll', (async () => {
+          throw new Error('listener down');
+        }) as never, async () => {
+          const ended = what.includes('delete') ? admin(org).delete(end(userId)) : admin(org).post(end(userId));
+          expect((await ended).status).to.be.oneOf([200, 204]);
+        });
+        await admin(org).post(restore(userId)).expect(200);
+        expectRefusal(await p.verify(token), 401, 'session_ended');
+        // A new sign-in works.
+        h().clock.advance(1000);
+        const fresh = (await p.signIn('ada@example.com', PASSWORD).expect(201)).body.token as string;
+        await p.verify(fresh).expect(200);
+      });
+    }
   });
 
   describe('ending sessions when access ends', () => {
