@@ -85,6 +85,8 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => server.once('close', () => resolve()));
     // Running imports save their checkpoint and release their job, so the next start resumes them at once.
     await services.imports.stop();
+    // Self-service reset requests answered already but still sending.
+    await services.passwordResets.settled();
     await store.close();
     await embedded?.stop();
     logger.info('stopped');

@@ -52,6 +52,8 @@ export class PasswordResetService {
   readonly repo: PasswordResetRepository;
   private readonly accounts: SessionUsersRepository;
 
+  private readonly inFlight = new Set<Promise<void>>();
+
   constructor(
     store: Store,
     private readonly clock: Clock,
@@ -85,6 +87,23 @@ export class PasswordResetService {
    * account: nothing is sent for an unknown, invited, suspended or deleted one, nor again within a
    * minute of the last link.
    */
+  /**
+   * requestBySelf, run after the answer: the 202 then takes the same time whether or not the address
+   * is an active account (awaiting the lookups and the SMTP delivery told them apart). `onError`
+   * receives a failure, which nobody is waiting for.
+   */
+  requestBySelfInBackground(ctx: RequestContext, email: string, linkBase: string, onError: (err: unknown) => void): void {
+    const run: Promise<void> = this.requestBySelf(ctx, email, linkBase)
+      .catch(onError)
+      .finally(() => this.inFlight.delete(run));
+    this.inFlight.add(run);
+  }
+
+  /** Resolves when every background request started so far has ended (tests, shutdown). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.inFlight]);
+  }
+
   async requestBySelf(ctx: RequestContext, email: string, linkBase: string): Promise<void> {
     const user = await this.accounts.findLive(ctx.orgId, email.toLowerCase());
     if (!user || user.status !== 'active') return;

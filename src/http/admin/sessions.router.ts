@@ -56,7 +56,9 @@ export function signinRouter(deps: SessionsRouterDeps): Router {
   // 202 whatever the address: the answer must not tell which addresses are accounts.
   router.post('/password-reset', async (req, res) => {
     const { email } = resetRequestInput.parse(req.body ?? {});
-    await deps.passwordResets.requestBySelf(requestContext(req, deps.baseUrl), email, linkBase(req));
+    deps.passwordResets.requestBySelfInBackground(requestContext(req, deps.baseUrl), email, linkBase(req), (err) =>
+      req.log.error({ err }, 'a self-service password reset request failed'),
+    );
     res.status(202).end();
   });
 

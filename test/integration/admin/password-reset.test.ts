@@ -3,6 +3,7 @@ import supertest from 'supertest';
 import { SmtpSink } from '../../support/smtp-sink.js';
 import { appWith, api, h, newOrg, PATCH_OP, type TestOrg } from '../../support/harness.js';
 import { admin, expectProblem } from './helpers.js';
+import { withStub } from '../../support/contract-coverage.js';
 import { activeUser, auditActions, expectRefusal, HOUR, MINUTE, PASSWORD, platform, setTemporaryPassword, signinToken } from './session-helpers.js';
 
 interface OutboxItem {
@@ -186,6 +187,7 @@ describe('Password reset (/api/v1/users/{id}/password-reset, /api/v1/password-re
       expect(res.text).to.equal('');
       await p.requestReset('nobody@example.com').expect(202);
       await p.requestReset('grace@example.com').expect(202);
+      await h().services.passwordResets.settled();
       const resets = (await outbox(org)).filter((m) => m.kind === 'password_reset');
       expect(resets.map((m) => m.to)).to.deep.equal(['ada@example.com']);
       await complete(resetToken(resets[0]!.text), 'reset by myself').expect(200);
@@ -194,15 +196,32 @@ describe('Password reset (/api/v1/users/{id}/password-reset, /api/v1/password-re
       expect(requested?.changes).to.deep.include({ path: 'requestedBy', old: null, new: 'self' });
     });
 
+    it('answers before the lookup and the delivery are done, so its timing tells nothing about the address', async () => {
+      const org = await newOrg();
+      await activeUser(org, 'ada@example.com');
+      const p = platform(await signinToken(org));
+      let release: () => void = () => undefined;
+      await withStub(h().services.passwordResets, 'requestBySelf', (() => new Promise<void>((r) => (release = r))) as never, async () => {
+        // The request is still "delivering" (it never settles until released), yet the answer is here.
+        await p.requestReset('ada@example.com').expect(202);
+        release();
+        await h().services.passwordResets.settled();
+      });
+    });
+
     it('sends at most one message a minute per account', async () => {
       const org = await newOrg();
       await activeUser(org, 'ada@example.com');
       const p = platform(await signinToken(org));
+      const settled = () => h().services.passwordResets.settled();
       await p.requestReset('ada@example.com').expect(202);
+      await settled();
       await p.requestReset('ada@example.com').expect(202);
+      await settled();
       expect(await outbox(org)).to.have.length(1);
       h().clock.advance(MINUTE + 1000);
       await p.requestReset('ada@example.com').expect(202);
+      await settled();
       expect(await outbox(org)).to.have.length(2);
     });
 
