@@ -140,6 +140,11 @@ export class PasswordResetService {
       try {
         await this.users.applyChange(ctx, link.userId, (current) => {
           if (current.status !== 'active') throw new ScimError(410, `token: this password reset link is no longer valid: the user is ${current.status}`);
+          // Access ended after the link was sent (and came back since): the link died with it, even
+          // if the listener that cancels links did not run.
+          if (current.accessEnded && link.created.getTime() < current.accessEnded.at.getTime()) {
+            throw new ScimError(410, `token: this password reset link was cancelled (the user was ${current.accessEnded.reason.replace('_', ' ')} after it was sent)`);
+          }
           return { passwordHash, mustChangePassword: undefined };
         });
       } catch (err) {

@@ -177,6 +177,23 @@ describe('Password reset (/api/v1/users/{id}/password-reset, /api/v1/password-re
     expect(results.map((r) => r.status).sort()).to.deep.equal([200, 410, 410]);
   });
 
+  it('a link sent before a suspension stays dead after the user is activated again, even if no listener cancelled it', async () => {
+    const org = await newOrg();
+    const userId = await activeUser(org, 'ada@example.com');
+    await admin(org).post(`/users/${userId}/password-reset`).expect(202);
+    const token = resetToken((await outbox(org)).find((m) => m.kind === 'password_reset')!.text);
+    h().clock.advance(1000);
+    await withStub(h().services.passwordResets.repo, 'endLive', (async () => {
+      throw new Error('listener down');
+    }) as never, async () => {
+      await admin(org).post(`/users/${userId}/suspend`).expect(200);
+    });
+    await admin(org).post(`/users/${userId}/activate`).expect(200);
+    const res = await complete(token);
+    expectProblem(res, 410);
+    expect(res.body.detail).to.include('suspended after it was sent');
+  });
+
   describe('from the login page (POST /api/v1/sessions/password-reset, scope signin)', () => {
     it('answers 202 for any address and sends a link only to an active account', async () => {
       const org = await newOrg();
