@@ -73,7 +73,13 @@ export async function* xlsxRows(chunks: AsyncIterable<Buffer>): RowSource {
     for await (const sheet of reader) {
       // The first tab: workbook.xml names the sheets in tab order, and is read before the worksheets.
       const firstTab = (reader as unknown as { model?: { sheets?: { name?: string }[] } }).model?.sheets?.[0]?.name;
-      if (firstTab !== undefined && (sheet as unknown as { name?: string }).name !== firstTab) continue;
+      if (sheetFound || (firstTab !== undefined && (sheet as unknown as { name?: string }).name !== firstTab)) {
+        // Read to its end, never left half-way: exceljs closes and removes a worksheet's temporary
+        // file only when the reader moves past it (breaking out of the loop leaked a descriptor and
+        // a file per upload).
+        for await (const _row of sheet as unknown as AsyncIterable<StreamedRow>) void _row;
+        continue;
+      }
       sheetFound = true;
       let previous = 0;
       for await (const r of sheet as unknown as AsyncIterable<StreamedRow>) {
@@ -92,7 +98,6 @@ export async function* xlsxRows(chunks: AsyncIterable<Buffer>): RowSource {
         const values = rowValues(text, header);
         if (values) yield { row: number, values };
       }
-      break;
     }
   } catch (err) {
     if (err instanceof ImportFileError || err instanceof SourceReadError) throw err;

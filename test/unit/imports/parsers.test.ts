@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { expect } from 'chai';
 import { inspectFile, pieces, readRows } from '../../../src/domain/imports/read-rows.js';
 import { columnLetter, ImportFileError, SourceReadError, type ImportFormat, type SourceRow } from '../../../src/domain/imports/rows.js';
@@ -101,6 +102,19 @@ describe('import parsers', () => {
   });
 
   describe('XLSX', () => {
+    it('leaves no file descriptor open after reading a workbook whose sheets exceljs spools to temporary files', async () => {
+      const file = await xlsxFile([
+        { name: 'People', rows: [['email'], ['a@example.com']] },
+        { name: 'Second', rows: [['email'], ['b@example.com']] },
+      ]);
+      const open = () => readdirSync('/proc/self/fd').length;
+      await rows('xlsx', file);
+      const before = open();
+      for (let i = 0; i < 20; i++) expect(await rows('xlsx', file)).to.have.length(1);
+      // Before the fix every read kept one descriptor (and one temporary file) until the process exited.
+      expect(open() - before).to.be.below(3);
+    });
+
     it('reads the first worksheet with shared strings stored after it, as Excel saves them', async () => {
       const file = await xlsxFile([
         { name: 'People', rows: [[], ['Role', 'EMAIL'], ['admin', 'a@example.com'], [null, { text: 'b@example.com', hyperlink: 'mailto:b@example.com' }], [], ['user', 42]] },
