@@ -148,8 +148,6 @@ export class ImportService {
   readonly repo: ImportRepository;
   /** This process's name on the leases it holds: host, pid and an instance id. */
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  /** Per job run here after a crash: the rows the dead run may have left half done (see processFile). */
-  private readonly suspectRows = new Map<string, Set<number>>();
   private readonly options: Required<ImportServiceOptions>;
   private readonly tracked = new Map<string, Promise<void>>();
   private readonly waiting: (() => void)[] = [];
@@ -369,26 +367,20 @@ export class ImportService {
    * invitations that run sent are looked up once, to be reported as this job's own.
    */
   private async process(job: JobRecord, recovering: boolean): Promise<void> {
-    try {
-      await this.processFile(job, recovering);
-    } finally {
-      this.suspectRows.delete(job._id);
-    }
-  }
-
-  private async processFile(job: JobRecord, recovering: boolean): Promise<void> {
     const { orgId, _id: id } = job;
+    const run: Run = {
+      job,
+      ctx: { orgId, actor: job.actor, requestId: job.requestId, scimBaseUrl: job.scimBaseUrl },
+      recovered: new Map(),
+      suspects: new Set(),
+    };
     // The dead run checkpointed after each batch, so it can have worked on one batch past the
     // checkpoint at most: only those rows may have a user without its invitation (invite() then
     // looks for it). The other rows never pay for that lookup.
-    const suspects = new Set<number>();
-    if (recovering) this.suspectRows.set(id, suspects);
     let suspectsLeft = recovering ? this.options.batchSize : 0;
-    const ctx: RequestContext = { orgId, actor: job.actor, requestId: job.requestId, scimBaseUrl: job.scimBaseUrl };
-    let recovered = new Map<number, string>();
     if (recovering) {
       await this.repo.removeResultsFrom(orgId, id, job.nextRow);
-      recovered = await this.repo.jobInvitationsFrom(orgId, id, job.nextRow);
+      run.recovered = await this.repo.jobInvitationsFrom(orgId, id, job.nextRow);
     }
     const progress: Progress = { nextRow: job.nextRow, processed: job.processed, succeeded: job.succeeded, failed: job.failed };
     let batch: SourceRow[] = [];
@@ -396,16 +388,16 @@ export class ImportService {
       for await (const row of readRows(job.format, this.repo.readFile(orgId, id, job.fileChunks))) {
         if (row.row < progress.nextRow) continue;
         if (suspectsLeft > 0) {
-          suspects.add(row.row);
+          run.suspects.add(row.row);
           suspectsLeft -= 1;
         }
         batch.push(row);
         if (batch.length >= this.options.batchSize) {
-          await this.processBatch(job, ctx, batch, recovered, progress);
+          await this.processBatch(run, batch, progress);
           batch = [];
         }
       }
-      if (batch.length > 0) await this.processBatch(job, ctx, batch, recovered, progress);
+      if (batch.length > 0) await this.processBatch(run, batch, progress);
     } catch (err) {
       // The database failing under the parser is an internal error, not a bad file.
       if (err instanceof SourceReadError) throw err.cause ?? err;
@@ -422,13 +414,8 @@ export class ImportService {
     ]);
   }
 
-  private async processBatch(
-    job: JobRecord,
-    ctx: RequestContext,
-    batch: SourceRow[],
-    recovered: Map<number, string>,
-    progress: Progress,
-  ): Promise<void> {
+  private async processBatch(run: Run, batch: SourceRow[], progress: Progress): Promise<void> {
+    const { job } = run;
     const org = await this.users.orgs.findById(job.orgId);
     if (!org) throw new JobAbort('the organization no longer exists');
     // Which earlier row of the file invited each address of the batch: the stored keys of earlier
@@ -439,7 +426,8 @@ export class ImportService {
     const results: ImportResultRecord[] = [];
     // Which addresses of the rest of the batch existing users hold, read once, only if the seats run out.
     let taken: Set<string> | undefined;
-    const existing = async (from: number): Promise<Set<string>> => {
+    let from = 0;
+    const existing = async (): Promise<Set<string>> => {
       taken ??= await this.repo.takenEmailKeys(job.orgId, [...new Set(batch.slice(from).map((r) => (r.values.email ?? '').toLowerCase()))]);
       return taken;
     };
@@ -455,7 +443,8 @@ export class ImportService {
       for (let i = 0; i < batch.length; i++) {
         if (this.stopping) break;
         const row = batch[i]!;
-        const result = await this.processRowWithRetry(job, ctx, org, row, recovered, invitedBy, () => existing(i));
+        from = i;
+        const result = await this.processRowWithRetry(run, { org, invitedBy, existing }, row);
         results.push(result);
         if (result.outcome === 'invited') {
           const key = result.email.toLowerCase();
@@ -486,33 +475,19 @@ export class ImportService {
    * One row; an unexpected failure (not a rule the row breaks) is retried once. Before the retry,
    * the row's invitation is looked for: the failure may have come after the invitation was stored.
    */
-  private async processRowWithRetry(
-    job: JobRecord,
-    ctx: RequestContext,
-    org: OrganizationRecord,
-    row: SourceRow,
-    recovered: Map<number, string>,
-    invitedBy: Map<string, number>,
-    existing: () => Promise<Set<string>>,
-  ): Promise<ImportResultRecord> {
+  private async processRowWithRetry(run: Run, batch: BatchState, row: SourceRow): Promise<ImportResultRecord> {
     try {
-      return await this.processRow(job, ctx, org, row, recovered, invitedBy, existing);
+      return await this.processRow(run, batch, row, run.recovered.get(row.row));
     } catch (err) {
-      this.logger.warn({ err, jobId: job._id, row: row.row }, 'import: row failed unexpectedly; retrying once');
-      const sent = (await this.repo.jobInvitationsFrom(job.orgId, job._id, row.row)).get(row.row);
-      return this.processRow(job, ctx, org, row, sent ? new Map([[row.row, sent]]) : recovered, invitedBy, existing);
+      this.logger.warn({ err, jobId: run.job._id, row: row.row }, 'import: row failed unexpectedly; retrying once');
+      const sent = (await this.repo.jobInvitationsFrom(run.job.orgId, run.job._id, row.row)).get(row.row);
+      return this.processRow(run, batch, row, sent ?? run.recovered.get(row.row));
     }
   }
 
-  private async processRow(
-    job: JobRecord,
-    ctx: RequestContext,
-    org: OrganizationRecord,
-    row: SourceRow,
-    recovered: Map<number, string>,
-    invitedBy: Map<string, number>,
-    existing: () => Promise<Set<string>>,
-  ): Promise<ImportResultRecord> {
+  /** `sentBefore`: the user this job invited for the row before a crash (or a failed first try). */
+  private async processRow(run: Run, { org, invitedBy, existing }: BatchState, row: SourceRow, sentBefore: string | undefined): Promise<ImportResultRecord> {
+    const { job, ctx } = run;
     const email = row.values.email ?? '';
     const base = { _id: `${job._id}:${row.row}`, orgId: job.orgId, jobId: job._id, row: row.row, email: clip(email, MAX_EMAIL_CHARS) };
     const failed = (code: RowErrorCode, reason: string): ImportResultRecord => ({ ...base, outcome: 'failed', code, reason });
@@ -536,8 +511,7 @@ export class ImportService {
     const key = email.toLowerCase();
 
     // Invited by this job before a crash cut its run off: its own work, not a duplicate.
-    const before = recovered.get(row.row);
-    if (before) return invited(before);
+    if (sentBefore) return invited(sentBefore);
     const domain = emailDomainViolation(email, org);
     if (domain) {
       return failed('domainNotAllowed', `email domain not allowed: "${domainOf(email)}" is not one of the organization's domains (${org.domains.join(', ')})`);
@@ -546,7 +520,7 @@ export class ImportService {
     const first = invitedBy.get(key);
     if (first !== undefined && first < row.row) return failed('duplicateInFile', `duplicate of row ${first}`);
     try {
-      const resumed = this.suspectRows.get(job._id)?.has(row.row) ?? false;
+      const resumed = run.suspects.has(row.row);
       const sent = await this.invitations.invite(ctx, parsed.data as InviteInput, job.linkBase, { jobId: job._id, row: row.row, resumed });
       return invited(sent.userId);
     } catch (err) {
@@ -589,6 +563,25 @@ export class ImportService {
       requestId: job.requestId,
     });
   }
+}
+
+/** One run of a job in this process. */
+interface Run {
+  job: JobRecord;
+  ctx: RequestContext;
+  /** Rows past the checkpoint that a cut-off run invited (row → user id). */
+  recovered: Map<number, string>;
+  /** Rows a cut-off run may have left half done: only these look for its user. */
+  suspects: Set<number>;
+}
+
+/** What the rows of one batch share. */
+interface BatchState {
+  org: OrganizationRecord;
+  /** The earliest row of the file that invited each address seen so far. */
+  invitedBy: Map<string, number>;
+  /** The addresses of the rest of the batch that existing users hold, read once when seats run out. */
+  existing: () => Promise<Set<string>>;
 }
 
 /**
