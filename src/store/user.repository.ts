@@ -128,8 +128,8 @@ export class UserRepository {
    * findVisible with a filter of `_id` alone, the one filter FerretDB 1.x serves from an index (see
    * visibleIds); the scope and visibility are checked here. For per-row paths of large jobs.
    */
-  async findVisibleById(orgId: string, id: string): Promise<UserRecord | null> {
-    const user = await this.users.findOne({ _id: id } as Filter<UserRecord>);
+  async findVisibleById(orgId: string, id: string, projection?: Record<string, 1>): Promise<UserRecord | null> {
+    const user = await this.users.findOne({ _id: id } as Filter<UserRecord>, projection ? { projection: { ...projection, orgId: 1, status: 1 } } : {});
     return user && user.orgId === orgId && user.status !== 'deleted' ? user : null;
   }
 
@@ -176,10 +176,8 @@ export class UserRepository {
       // The few ids a member PATCH names are read by _id alone, which every engine serves from its
       // primary index (FerretDB 1.x serves nothing else: an $in with orgId scans the organization's
       // users), and the scope is checked here, so no other organization's user ever counts.
-      const docs = await Promise.all(
-        ids.map((id) => this.users.findOne({ _id: id } as Filter<UserRecord>, { projection: { _id: 1, orgId: 1, status: 1 } })),
-      );
-      for (const d of docs) if (d && d.orgId === orgId && d.status !== 'deleted') found.add(d._id);
+      const docs = await Promise.all(ids.map((id) => this.findVisibleById(orgId, id, { _id: 1 })));
+      for (const d of docs) if (d) found.add(d._id);
       return found;
     }
     for (let i = 0; i < ids.length; i += 1000) {
