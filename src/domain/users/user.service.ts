@@ -34,7 +34,7 @@ export type AccessEndedReason = 'suspended' | 'deleted' | 'password_changed';
 export type AccessEndedListener = (orgId: string, userId: string, reason: AccessEndedReason) => Promise<void>;
 
 /** The reason a write ends the user's sessions, if it does. */
-export function accessEndedBy(before: UserRecord, after: UserRecord): AccessEndedReason | undefined {
+function accessEndedBy(before: UserRecord, after: UserRecord): AccessEndedReason | undefined {
   if (after.status === 'deleted' && before.status !== 'deleted') return 'deleted';
   if (after.status === 'suspended' && before.status !== 'suspended') return 'suspended';
   if (after.passwordHash !== before.passwordHash && before.passwordHash !== undefined) return 'password_changed';
@@ -120,8 +120,9 @@ export class UserService {
    * session that a failed listener left open is refused all the same.
    */
   private async accessEnded(before: UserRecord, after: UserRecord): Promise<void> {
-    const reason = accessEndedBy(before, after);
-    if (!reason) return;
+    // The write stamped `accessEnded` when it ended access (markAccessEnded, remove): a new stamp.
+    if (!after.accessEnded || after.accessEnded === before.accessEnded) return;
+    const { reason } = after.accessEnded;
     for (const listener of this.accessEndedListeners) {
       try {
         await listener(after.orgId, after._id, reason);
