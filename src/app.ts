@@ -17,6 +17,7 @@ import { rootSearchRouter, usersRouter } from './http/scim/users.router.js';
 import { discoveryRouter } from './http/scim/discovery.router.js';
 import { groupsRouter } from './http/scim/groups.router.js';
 import { bulkRouter, isBulkPath } from './http/scim/bulk.router.js';
+import { collapseSlashes, methodNotAllowed } from './http/scim/methods.js';
 import { BulkService, groupBulkHandler, userBulkHandler } from './domain/bulk/bulk.service.js';
 import { rolesRouter } from './http/admin/roles.router.js';
 import { organizationsRouter } from './http/admin/organizations.router.js';
@@ -45,6 +46,7 @@ import { OutboxMailer, SmtpMailer } from './domain/invitations/mailer.js';
 import { OutboxRepository } from './store/outbox.repository.js';
 import { notFound } from './scim/errors.js';
 import {
+  DISCOVERY_SCHEMAS,
   ENTERPRISE_USER_SCHEMA,
   GROUP_RESOURCE_TYPE,
   GROUP_SCHEMA,
@@ -105,6 +107,8 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  // Before anything reads req.url: a base URL entered with a trailing slash yields `//Users`.
+  app.use(collapseSlashes);
   app.use(helmet());
   app.use(requestLogger(deps.logger));
   // RFC 7644 3.1: application/scim+json, and application/json which clients also send.
@@ -126,11 +130,14 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   const limits = { defaultPageSize: config.defaultPageSize, maxPageSize: config.maxPageSize };
 
   const scim = express.Router();
+  // RFC 7644 3.12: a served path answers 405 with Allow for a method it does not serve (before
+  // authentication: the method table is the protocol's, public on every deployment).
+  scim.use(methodNotAllowed());
   scim.use(
     discoveryRouter({
       baseUrl: config.baseUrl,
       resourceTypes: [USER_RESOURCE_TYPE, GROUP_RESOURCE_TYPE],
-      schemas: [USER_SCHEMA, GROUP_SCHEMA, ENTERPRISE_USER_SCHEMA, ROSTER_USER_SCHEMA],
+      schemas: [USER_SCHEMA, GROUP_SCHEMA, ENTERPRISE_USER_SCHEMA, ROSTER_USER_SCHEMA, ...DISCOVERY_SCHEMAS],
       serviceProvider: {
         maxResults: config.maxPageSize,
         patch: true,
@@ -139,7 +146,13 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
         sort: true,
         etag: true,
         changePassword: true,
-        cursor: { supported: true, maxPageSize: config.maxPageSize, cursorTimeout: config.cursorTimeoutSeconds },
+        cursor: {
+          supported: true,
+          maxPageSize: config.maxPageSize,
+          cursorTimeout: config.cursorTimeoutSeconds,
+          // RFC 9865 4: the page size a list without `count` answers with (ROSTER_DEFAULT_PAGE_SIZE).
+          defaultPageSize: config.defaultPageSize,
+        },
       },
     }),
   );

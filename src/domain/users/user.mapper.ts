@@ -144,7 +144,8 @@ function multiValues(value: unknown, path: string): MultiValue[] | undefined {
     const primary = optBoolean(item.primary, `${path}[${i}].primary`);
     if (display !== undefined) mv.display = display;
     if (type !== undefined) mv.type = type;
-    if (primary) mv.primary = true;
+    // RFC 7644 3.5.1: what the client wrote reads back, so `primary: false` is kept too.
+    if (primary !== undefined) mv.primary = primary;
     out.push(mv);
   });
   return onePrimary(out, path);
@@ -172,8 +173,9 @@ function addresses(value: unknown): AddressValue[] | undefined {
       const v = optString(item[part], `addresses[${i}].${part}`);
       if (v !== undefined) address[part] = v;
     }
-    if (optBoolean(item.primary, `addresses[${i}].primary`)) address.primary = true;
-    if (Object.keys(address).length) out.push(address);
+    const primary = optBoolean(item.primary, `addresses[${i}].primary`);
+    if (primary !== undefined) address.primary = primary;
+    if (Object.keys(address).some((k) => k !== 'primary')) out.push(address);
   });
   return onePrimary(out, 'addresses');
 }

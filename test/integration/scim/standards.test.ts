@@ -1,0 +1,186 @@
+import { expect } from 'chai';
+import supertest from 'supertest';
+import { api, appWith, expectScimError, newOrg, PATCH_OP, userBody } from '../../support/harness.js';
+
+const SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Schema';
+const SPC = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
+const RT = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType';
+
+describe('SCIM to the letter (issue 17)', () => {
+  describe('405 for a method a served path does not serve (RFC 7644 3.12, section 4)', () => {
+    const discovery: [string, string][] = [
+      ['post', '/scim/v2/ServiceProviderConfig'],
+      ['put', '/scim/v2/ServiceProviderConfig'],
+      ['patch', '/scim/v2/ServiceProviderConfig'],
+      ['delete', '/scim/v2/ServiceProviderConfig'],
+      ['post', '/scim/v2/ResourceTypes'],
+      ['delete', '/scim/v2/ResourceTypes/User'],
+      ['put', '/scim/v2/Schemas'],
+      ['patch', '/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User'],
+      ['trace', '/scim/v2/Schemas'],
+    ];
+    for (const [method, path] of discovery) {
+      it(`${method.toUpperCase()} ${path} answers 405 with Allow: GET, HEAD`, async () => {
+        const res = await (api() as unknown as Record<string, (p: string) => supertest.Test>)[method]!(path);
+        expectScimError(res, 405);
+        expect(res.headers.allow).to.equal('GET, HEAD');
+      });
+    }
+
+    it('resource, .search and /Bulk paths answer 405 with what they serve', async () => {
+      const org = await newOrg();
+      const id = (await org.scim.post('/Users', userBody('ada@example.com')).expect(201)).body.id as string;
+      const auth = { Authorization: `Bearer ${org.scimToken}` };
+      const cases: [string, string, string][] = [
+        ['delete', '/scim/v2/Users', 'GET, HEAD, POST'],
+        ['put', '/scim/v2/Groups', 'GET, HEAD, POST'],
+        ['post', `/scim/v2/Users/${id}`, 'GET, HEAD, PUT, PATCH, DELETE'],
+        ['get', '/scim/v2/Users/.search', 'POST'],
+        ['get', '/scim/v2/.search', 'POST'],
+        ['get', '/scim/v2/Bulk', 'POST'],
+        ['trace', '/scim/v2/Users', 'GET, HEAD, POST'],
+      ];
+      for (const [method, path, allow] of cases) {
+        const res = await (api() as unknown as Record<string, (p: string) => supertest.Test>)[method]!(path).set(auth);
+        expectScimError(res, 405);
+        expect(res.headers.allow, `${method} ${path}`).to.equal(allow);
+      }
+      // The method table is the protocol's own, answered before authentication; served methods still need a token.
+      expectScimError(await api().delete('/scim/v2/Users'), 405);
+      expectScimError(await api().get('/scim/v2/Users'), 401);
+      // An unserved path stays 404.
+      expectScimError(await api().get('/scim/v2/Nothing').set(auth), 404);
+    });
+  });
+
+  describe('paths with a doubled or trailing slash (a base URL entered with a trailing slash)', () => {
+    it('//Users, /Users/ and //ServiceProviderConfig are served', async () => {
+      const org = await newOrg();
+      const auth = { Authorization: `Bearer ${org.scimToken}` };
+      const created = await api()
+        .post('/scim/v2//Users')
+        .set(auth)
+        .set('Content-Type', 'application/scim+json')
+        .send(JSON.stringify(userBody('slash@example.com')))
+        .expect(201);
+      const list = await api().get('/scim/v2//Users?filter=userName%20eq%20%22slash@example.com%22').set(auth).expect(200);
+      expect(list.body.totalResults).to.equal(1);
+      await api().get(`/scim/v2//Users//${created.body.id}`).set(auth).expect(200);
+      await api().get('/scim/v2/Users/').set(auth).expect(200);
+      await api().get('/scim/v2//ServiceProviderConfig').expect(200);
+      // The query string is left as it is: a filter value with "//" still matches exactly.
+      const none = await api().get('/scim/v2//Users?filter=userName%20eq%20%22a//b%22').set(auth).expect(200);
+      expect(none.body.totalResults).to.equal(0);
+    });
+  });
+
+  describe('/Schemas describes the discovery schemas themselves (RFC 7643 section 7, 8.7.2)', () => {
+    it('lists the ServiceProviderConfig, ResourceType and Schema schemas, each by id', async () => {
+      const res = await api().get('/scim/v2/Schemas').expect(200);
+      const ids = (res.body.Resources as { id: string }[]).map((s) => s.id);
+      expect(ids).to.include.members([SPC, RT, SCHEMA]);
+      expect(res.body.totalResults).to.equal(ids.length);
+      const schema = await api().get(`/scim/v2/Schemas/${SCHEMA}`).expect(200);
+      const attributes = schema.body.attributes.find((a: { name: string }) => a.name === 'attributes');
+      expect(attributes.multiValued).to.equal(true);
+      const subNames = (attributes.subAttributes as { name: string }[]).map((a) => a.name);
+      expect(subNames).to.include.members([
+        'name', 'type', 'multiValued', 'description', 'required', 'canonicalValues', 'caseExact', 'mutability', 'returned', 'uniqueness', 'referenceTypes', 'subAttributes',
+      ]);
+      const spc = await api().get(`/scim/v2/Schemas/${SPC}`).expect(200);
+      expect((spc.body.attributes as { name: string }[]).map((a) => a.name)).to.include.members([
+        'documentationUri', 'patch', 'bulk', 'filter', 'changePassword', 'sort', 'etag', 'authenticationSchemes',
+      ]);
+      const rt = await api().get(`/scim/v2/Schemas/${RT}`).expect(200);
+      const ext = rt.body.attributes.find((a: { name: string }) => a.name === 'schemaExtensions');
+      expect((ext.subAttributes as { name: string }[]).map((a) => a.name)).to.deep.equal(['schema', 'required']);
+      for (const s of [schema, spc, rt]) expect(s.body.schemas).to.deep.equal([SCHEMA]);
+    });
+  });
+
+  describe('/ServiceProviderConfig describes what is served', () => {
+    it('advertises the configured default and maximum page sizes, and lists honour them', async () => {
+      const app = appWith({ ROSTER_DEFAULT_PAGE_SIZE: 3, ROSTER_MAX_PAGE_SIZE: 5 });
+      const spc = await supertest(app).get('/scim/v2/ServiceProviderConfig').expect(200);
+      expect(spc.body.pagination.defaultPageSize).to.equal(3);
+      expect(spc.body.pagination.maxPageSize).to.equal(5);
+      expect(spc.body.filter.maxResults).to.equal(5);
+      const org = await newOrg();
+      for (const n of [1, 2, 3, 4, 5, 6]) await org.scim.post('/Users', userBody(`p${n}@example.com`)).expect(201);
+      const auth = { Authorization: `Bearer ${org.scimToken}` };
+      const page = await supertest(app).get('/scim/v2/Users').set(auth).expect(200);
+      expect(page.body.itemsPerPage).to.equal(3);
+      const capped = await supertest(app).get('/scim/v2/Users?count=100').set(auth).expect(200);
+      expect(capped.body.itemsPerPage).to.equal(5);
+    });
+  });
+
+  describe('booleans round-trip on every multi-valued attribute (RFC 7644 3.5.1, 3.5.2)', () => {
+    const multi = (primary: boolean) => ({
+      emails: [{ value: 'rt@example.com', type: 'work', primary }],
+      phoneNumbers: [{ value: '+1 555 0100', type: 'work', primary }],
+      ims: [{ value: 'rt', type: 'xmpp', primary }],
+      photos: [{ value: 'https://example.com/rt.png', type: 'photo', primary }],
+      entitlements: [{ value: 'reports', primary }],
+      roles: [{ value: 'no-such-role', type: 'app', primary }],
+      x509Certificates: [{ value: 'MIIB', primary }],
+      addresses: [{ locality: 'Paris', type: 'work', primary }],
+    });
+    const check = (body: Record<string, unknown>, primary: boolean) => {
+      for (const key of ['emails', 'phoneNumbers', 'ims', 'photos', 'entitlements', 'roles', 'x509Certificates', 'addresses']) {
+        const values = body[key] as { primary?: boolean }[];
+        expect(values, key).to.have.length(1);
+        expect(values[0]!.primary, key).to.equal(primary);
+      }
+    };
+
+    it('primary: false sent by POST, PUT and PATCH reads back as false', async () => {
+      const org = await newOrg();
+      const created = await org.scim.post('/Users', { ...userBody('rt@example.com'), ...multi(false) }).expect(201);
+      check(created.body, false);
+      const id = created.body.id as string;
+      check((await org.scim.get(`/Users/${id}`).expect(200)).body, false);
+      const put = await org.scim.put(`/Users/${id}`, { ...userBody('rt@example.com'), ...multi(true) }).expect(200);
+      check(put.body, true);
+      const patched = await org.scim
+        .patch(`/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', value: multi(false) }] })
+        .expect(200);
+      check(patched.body, false);
+      check((await org.scim.get(`/Users/${id}`).expect(200)).body, false);
+      // Entra ID's string booleans are read as booleans.
+      const entra = await org.scim
+        .patch(`/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'phoneNumbers', value: [{ value: '+1', type: 'mobile', primary: 'False' }] }] })
+        .expect(200);
+      expect(entra.body.phoneNumbers).to.deep.equal([{ value: '+1', type: 'mobile', primary: false }]);
+    });
+  });
+
+  describe('roles set directly are the role set (README "Roles")', () => {
+    for (const roleMode of ['single', 'multiple'] as const) {
+      it(`${roleMode} mode: no default role beside direct roles, known or not; the default returns when none is left`, async () => {
+        const org = await newOrg({ roleMode });
+        const id = (await org.scim.post('/Users', userBody('role@example.com')).expect(201)).body.id as string;
+        const read = async () => (await org.scim.get(`/Users/${id}`).expect(200)).body.roles as { value: string; primary?: boolean }[];
+        expect((await read()).map((r) => r.value)).to.deep.equal(['user']);
+        // An app role Roster does not know: passed through as sent, and the default role is not added.
+        const unknown = await org.scim
+          .patch(`/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'roles', value: [{ value: 'Contoso.Reader', primary: false }] }] })
+          .expect(200);
+        expect(unknown.body.roles).to.deep.equal([{ value: 'Contoso.Reader', primary: false }]);
+        expect(await read()).to.deep.equal([{ value: 'Contoso.Reader', primary: false }]);
+        // A known role: that role, with what the client sent.
+        await org.scim
+          .patch(`/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'roles', value: [{ value: 'admin', primary: true, type: 'WindowsAzureActiveDirectoryRole' }] }] })
+          .expect(200);
+        const known = await read();
+        expect(known).to.have.length(1);
+        expect(known[0]).to.include({ value: 'admin', primary: true, type: 'WindowsAzureActiveDirectoryRole' });
+        // PUT with roles replaces the set too.
+        await org.scim.put(`/Users/${id}`, userBody('role@example.com', { roles: [{ value: 'Contoso.Writer' }] })).expect(200);
+        expect((await read()).map((r) => r.value)).to.deep.equal(['Contoso.Writer']);
+        await org.scim.patch(`/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'remove', path: 'roles' }] }).expect(200);
+        expect((await read()).map((r) => r.value)).to.deep.equal(['user']);
+      });
+    }
+  });
+});
