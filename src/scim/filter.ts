@@ -315,6 +315,8 @@ function targetOf(def: FieldDef, scope: Scope | undefined): Target {
     const prefix = `${def.arrayField}.`;
     const target: Target = { field: `${scope.element}.${def.subField}`, anyValue: false };
     if (def.keyField?.startsWith(prefix)) target.keyField = `${scope.element}.${def.keyField.slice(prefix.length)}`;
+    // A shadow key in the parallel array ci.<arrayField> (store/case-keys.ts): the same position.
+    else if (def.keyField?.startsWith(`ci.${prefix}`)) target.keyField = `ci.${scope.element}.${def.keyField.slice(prefix.length + 3)}`;
     return target;
   }
   return { field: def.field, ...(def.keyField ? { keyField: def.keyField } : {}), anyValue: def.multiValued === true };

@@ -1,3 +1,4 @@
+import { CASE_KEYS_VERSION, withCaseKeys } from './case-keys.js';
 import type { Collection, Filter, Sort } from 'mongodb';
 import type { Store } from './connection.js';
 import { asDuplicateKey } from './errors.js';
@@ -65,6 +66,9 @@ export interface UserRecord {
   invitedAt?: Date;
   onboardedAt?: Date;
   deletedAt?: Date;
+  /** Lower-cased shadow keys (store/case-keys.ts), written by this repository; never returned. */
+  ci?: Record<string, unknown>;
+  ciVersion?: number;
   previousStatus?: UserStatus;
   passwordHash?: string;
   /** Set with a temporary password: sign-in asks for a new one first (PRODUCT.md "Side API"). */
@@ -116,9 +120,43 @@ export class UserRepository {
     this.users = store.models.User.collection as unknown as Collection<UserRecord>;
   }
 
+  /** Extra shadow keys for a record (custom extension values), set by the domain layer. */
+  extraCaseKeys: (user: UserRecord) => Record<string, unknown> = () => ({});
+
+  /** The document written for a record: its lower-cased shadow keys recomputed (store/case-keys.ts). */
+  private stored(user: UserRecord): UserRecord {
+    return withCaseKeys(user, this.extraCaseKeys(user));
+  }
+
+  /**
+   * Writes the shadow keys of users stored before they existed (or under an older shape), a batch
+   * at a time, so startup never holds the collection in memory. A user written meanwhile is skipped:
+   * its writer stored the keys. Returns how many users were updated.
+   */
+  async backfillCaseKeys(batchSize = 500): Promise<number> {
+    let updated = 0;
+    let after = '';
+    for (;;) {
+      const batch = await this.users
+        .find({ _id: { $gt: after }, ciVersion: { $ne: CASE_KEYS_VERSION } } as Filter<UserRecord>)
+        .sort({ _id: 1 })
+        .limit(batchSize)
+        .toArray();
+      if (batch.length === 0) return updated;
+      for (const user of batch) {
+        const { ci, ciVersion } = this.stored(user);
+        const result = await this.writes.run(user._id, () =>
+          this.users.updateOne({ _id: user._id, version: user.version } as Filter<UserRecord>, { $set: { ci, ciVersion } } as never),
+        );
+        updated += result.modifiedCount;
+      }
+      after = batch[batch.length - 1]!._id;
+    }
+  }
+
   async insert(user: UserRecord): Promise<void> {
     try {
-      await this.users.insertOne(user);
+      await this.users.insertOne(this.stored(user));
     } catch (err) {
       throw asDuplicateKey(err) ?? err;
     }
@@ -160,7 +198,7 @@ export class UserRepository {
       try {
         const result = await this.users.replaceOne(
           { _id: user._id, orgId, version: expectedVersion, ...VISIBLE } as Filter<UserRecord>,
-          user,
+          this.stored(user),
         );
         return result.matchedCount === 1;
       } catch (err) {
@@ -234,7 +272,7 @@ export class UserRepository {
       try {
         const result = await this.users.replaceOne(
           { _id: user._id, orgId, version: expectedVersion, status: 'deleted' } as Filter<UserRecord>,
-          user,
+          this.stored(user),
         );
         return result.matchedCount === 1;
       } catch (err) {

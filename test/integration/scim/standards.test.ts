@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import supertest from 'supertest';
-import { api, appWith, expectScimError, newOrg, PATCH_OP, userBody } from '../../support/harness.js';
+import { api, appWith, expectScimError, h, newOrg, PATCH_OP, userBody } from '../../support/harness.js';
 
 const SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Schema';
 const SPC = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
@@ -182,5 +182,76 @@ describe('SCIM to the letter (issue 17)', () => {
         expect((await read()).map((r) => r.value)).to.deep.equal(['user']);
       });
     }
+  });
+});
+
+describe('gt/ge/lt/le on case-insensitive strings, in the database (RFC 7644 3.4.2.2)', () => {
+  const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+
+  async function seeded() {
+    const org = await newOrg();
+    const people: [string, string, string, string][] = [
+      ['a1', 'alpha', 'E100', 'Work'],
+      ['a2', 'Beta', 'e200', 'home'],
+      ['a3', 'GAMMA', 'E300', 'WORK'],
+      ['a4', 'delta', 'E050', 'mobile'],
+    ];
+    for (const [name, title, employeeNumber, phoneType] of people) {
+      await org.scim
+        .post('/Users', {
+          ...userBody(`${name}@example.com`),
+          title,
+          name: { givenName: title, familyName: name.toUpperCase() },
+          phoneNumbers: [{ value: `+${name}`, type: phoneType }],
+          addresses: [{ locality: title, type: 'work' }],
+          [ENT]: { employeeNumber },
+        })
+        .expect(201);
+    }
+    const names = async (filter: string, extra = '') => {
+      const res = await org.scim.get(`/Users?filter=${encodeURIComponent(filter)}${extra}`).expect(200);
+      return (res.body.Resources as { userName: string }[]).map((u) => u.userName.split('@')[0]);
+    };
+    return { org, names };
+  }
+
+  it('orders title, enterprise employeeNumber, name parts and element sub-attributes without regard to case', async () => {
+    const { names } = await seeded();
+    expect((await names('title gt "b"')).sort()).to.deep.equal(['a2', 'a3', 'a4']);
+    expect((await names('title ge "BETA"')).sort()).to.deep.equal(['a2', 'a3', 'a4']);
+    expect((await names('title lt "C"')).sort()).to.deep.equal(['a1', 'a2']);
+    expect((await names('title le "beta"')).sort()).to.deep.equal(['a1', 'a2']);
+    expect((await names(`${ENT}:employeeNumber ge "e200"`)).sort()).to.deep.equal(['a2', 'a3']);
+    expect((await names('employeeNumber lt "E1"')).sort()).to.deep.equal(['a4']);
+    expect((await names('name.givenName gt "ALPHA" and name.familyName le "a3"')).sort()).to.deep.equal(['a2', 'a3']);
+    expect((await names('phoneNumbers.type ge "work"')).sort()).to.deep.equal(['a1', 'a3']);
+    // In a value path the conditions hold on the same element.
+    expect((await names('phoneNumbers[type eq "WORK" and value gt "+A2"]')).sort()).to.deep.equal(['a3']);
+    expect((await names('addresses[locality lt "C" and type eq "Work"]')).sort()).to.deep.equal(['a1', 'a2']);
+    // eq, sw and co on the shadow keys keep their case rule.
+    expect(await names('title eq "gamma"')).to.deep.equal(['a3']);
+    expect((await names('title sw "B" or title co "ELT"')).sort()).to.deep.equal(['a2', 'a4']);
+    // Sorting is case-insensitive too.
+    expect(await names('title pr', '&sortBy=title')).to.deep.equal(['a1', 'a2', 'a4', 'a3']);
+    expect(await names('title pr', `&sortBy=${encodeURIComponent(`${ENT}:employeeNumber`)}&sortOrder=descending`)).to.deep.equal(['a3', 'a2', 'a1', 'a4']);
+    // Booleans still refuse orderings (RFC 7644 3.4.2.2).
+    const res = await (await seeded()).org.scim.get(`/Users?filter=${encodeURIComponent('active gt true')}`);
+    expectScimError(res, 400, 'invalidFilter');
+  });
+
+  it('users stored before the shadow keys existed get them at startup (backfill), and are found', async () => {
+    const org = await newOrg();
+    const id = (await org.scim.post('/Users', { ...userBody('old@example.com'), title: 'Zeta' }).expect(201)).body.id as string;
+    const users = h().store.models.User.collection;
+    await users.updateOne({ _id: id } as never, { $unset: { ci: '', ciVersion: '' } });
+    const found = async () => (await org.scim.get(`/Users?filter=${encodeURIComponent('title ge "z"')}`).expect(200)).body.totalResults as number;
+    expect(await found()).to.equal(0);
+    expect(await h().services.users.repo.backfillCaseKeys(2)).to.be.greaterThan(0);
+    expect(await found()).to.equal(1);
+    expect(await h().services.users.repo.backfillCaseKeys()).to.equal(0);
+    // The keys are never part of the SCIM representation.
+    const read = await org.scim.get(`/Users/${id}`).expect(200);
+    expect(read.body).to.not.have.property('ci');
+    expect(read.body).to.not.have.property('ciVersion');
   });
 });
