@@ -13,7 +13,8 @@ import { errorHandler } from './http/errors.js';
 import { healthRouter } from './http/health.router.js';
 import { openapiRouter } from './http/openapi.router.js';
 import { requestLogger } from './http/request-log.js';
-import { rootSearchRouter, usersRouter } from './http/scim/users.router.js';
+import { usersRouter } from './http/scim/users.router.js';
+import { rootSearchRouter } from './http/scim/root-search.js';
 import { discoveryRouter } from './http/scim/discovery.router.js';
 import { groupsRouter } from './http/scim/groups.router.js';
 import { bulkRouter, isBulkPath } from './http/scim/bulk.router.js';
@@ -165,9 +166,8 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   };
   scim.use('/Users', authenticate('scim'), usersRouter(usersDeps));
   scim.use('/Groups', authenticate('scim'), groupsRouter({ ...usersDeps, groups: services.groups }));
-  // POST /.search at the root stays Users-only: merging two resource types into one sorted,
-  // paged (index and cursor) result is not a small change; clients use /Groups/.search.
-  scim.use('/.search', authenticate('scim'), rootSearchRouter(usersDeps));
+  // POST /.search at the root: Users and Groups as one sorted, paged list (RFC 7644 3.4.3).
+  scim.use('/.search', authenticate('scim'), rootSearchRouter({ ...usersDeps, groups: services.groups }));
   const bulk = new BulkService({ Users: userBulkHandler(services.users), Groups: groupBulkHandler(services.groups) });
   scim.use(
     '/Bulk',

@@ -255,3 +255,69 @@ describe('gt/ge/lt/le on case-insensitive strings, in the database (RFC 7644 3.4
     expect(read.body).to.not.have.property('ciVersion');
   });
 });
+
+describe('POST /.search at the root searches every resource type (RFC 7644 3.4.3)', () => {
+  const SEARCH = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
+  const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+
+  async function seeded() {
+    const org = await newOrg();
+    for (const name of ['Anna', 'carl', 'Eve']) {
+      await org.scim.post('/Users', { ...userBody(`${name.toLowerCase()}@example.com`), displayName: name }).expect(201);
+    }
+    for (const name of ['bakers', 'Dancers', 'falconers']) {
+      await org.scim.post('/Groups', { schemas: [GROUP], displayName: name }).expect(201);
+    }
+    const search = (body: Record<string, unknown>) => org.scim.post('/.search', { schemas: [SEARCH], ...body });
+    const names = (res: { body: { Resources: { displayName: string }[] } }) => res.body.Resources.map((r) => r.displayName);
+    return { org, search, names };
+  }
+
+  it('returns Users and Groups sorted together and paged by index', async () => {
+    const { search, names } = await seeded();
+    const all = await search({ sortBy: 'displayName' }).expect(200);
+    expect(all.body.totalResults).to.equal(6);
+    expect(names(all)).to.deep.equal(['Anna', 'bakers', 'carl', 'Dancers', 'Eve', 'falconers']);
+    expect(all.body.Resources.map((r: { meta: { resourceType: string } }) => r.meta.resourceType)).to.deep.equal(['User', 'Group', 'User', 'Group', 'User', 'Group']);
+    const page2 = await search({ sortBy: 'displayName', startIndex: 3, count: 2 }).expect(200);
+    expect(page2.body).to.include({ totalResults: 6, startIndex: 3, itemsPerPage: 2 });
+    expect(names(page2)).to.deep.equal(['carl', 'Dancers']);
+    const desc = await search({ sortBy: 'displayName', sortOrder: 'descending', count: 3 }).expect(200);
+    expect(names(desc)).to.deep.equal(['falconers', 'Eve', 'Dancers']);
+    // Default order: creation time, users were created first.
+    expect(names(await search({}).expect(200))).to.deep.equal(['Anna', 'carl', 'Eve', 'bakers', 'Dancers', 'falconers']);
+  });
+
+  it('pages by cursor across both resource types, forward and back', async () => {
+    const { search, names } = await seeded();
+    const seen: string[] = [];
+    let res = await search({ sortBy: 'displayName', cursor: '', count: 4 }).expect(200);
+    expect(res.body.totalResults).to.equal(6);
+    seen.push(...names(res));
+    const next = res.body.nextCursor as string;
+    res = await search({ sortBy: 'displayName', cursor: next, count: 4 }).expect(200);
+    seen.push(...names(res));
+    expect(res.body.nextCursor).to.equal(undefined);
+    expect(seen).to.deep.equal(['Anna', 'bakers', 'carl', 'Dancers', 'Eve', 'falconers']);
+    const back = await search({ sortBy: 'displayName', cursor: res.body.previousCursor, count: 2 }).expect(200);
+    expect(names(back)).to.deep.equal(['carl', 'Dancers']);
+    // A cursor belongs to its query.
+    expectScimError(await search({ sortBy: 'meta.created', cursor: next, count: 4 }), 400, 'invalidCursor');
+  });
+
+  it('applies the filter to each type: an attribute one type lacks matches none of it', async () => {
+    const { search, names } = await seeded();
+    expect(names(await search({ filter: 'displayName gt "c"', sortBy: 'displayName' }).expect(200))).to.deep.equal(['carl', 'Dancers', 'Eve', 'falconers']);
+    const users = await search({ filter: 'userName sw "e"' }).expect(200);
+    expect(names(users)).to.deep.equal(['Eve']);
+    const groups = await search({ filter: 'meta.resourceType eq "Group"', attributes: ['displayName'] }).expect(200);
+    expect(groups.body.totalResults).to.equal(3);
+    expect(Object.keys(groups.body.Resources[0]).sort()).to.deep.equal(['displayName', 'id', 'schemas']);
+    expectScimError(await search({ filter: 'nothing eq "x"' }), 400, 'invalidFilter');
+    // Sorting needs an attribute every type has.
+    expectScimError(await search({ sortBy: 'userName' }), 400, 'invalidValue');
+    // Deep index pages are bounded; cursor paging reads on.
+    expectScimError(await search({ startIndex: 20000, count: 10 }), 400, 'invalidValue');
+    expect((await search({ count: 0 }).expect(200)).body).to.include({ totalResults: 6, itemsPerPage: 0 });
+  });
+});
