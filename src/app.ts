@@ -19,6 +19,9 @@ import { discoveryRouter } from './http/scim/discovery.router.js';
 import { groupsRouter } from './http/scim/groups.router.js';
 import { bulkRouter, isBulkPath } from './http/scim/bulk.router.js';
 import { collapseSlashes, methodNotAllowed } from './http/scim/methods.js';
+import { extensionsContext, optionally } from './http/scim/extensions.js';
+import { SchemaExtensionService } from './domain/schema-extensions.js';
+import { schemaExtensionsRouter } from './http/admin/schema-extensions.router.js';
 import { BulkService, groupBulkHandler, userBulkHandler } from './domain/bulk/bulk.service.js';
 import { rolesRouter } from './http/admin/roles.router.js';
 import { organizationsRouter } from './http/admin/organizations.router.js';
@@ -74,6 +77,7 @@ export interface Services {
   sessions: SessionService;
   passwordResets: PasswordResetService;
   imports: ImportService;
+  schemaExtensions: SchemaExtensionService;
 }
 
 export function createServices(deps: AppDeps): Services {
@@ -99,6 +103,7 @@ export function createServices(deps: AppDeps): Services {
     passwordResets: new PasswordResetService(deps.store, clock, users, mailer, { ttlHours: deps.config.passwordResetTtlHours }),
     // Bulk invitations run in this process; main.ts resumes interrupted jobs at start and stops them on shutdown.
     imports: new ImportService(deps.store, clock, users, invitations, deps.logger, deps.config.imports),
+    schemaExtensions: new SchemaExtensionService(deps.store, clock),
   };
 }
 
@@ -134,6 +139,10 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   // RFC 7644 3.12: a served path answers 405 with Allow for a method it does not serve (before
   // authentication: the method table is the protocol's, public on every deployment).
   scim.use(methodNotAllowed());
+  // Custom schema extensions (README "Custom schema extensions"): the organization's, per request.
+  const orgExtensions = extensionsContext(services.schemaExtensions);
+  scim.use('/Schemas', optionally(authenticate('scim')), orgExtensions);
+  scim.use('/ResourceTypes', optionally(authenticate('scim')), orgExtensions);
   scim.use(
     discoveryRouter({
       baseUrl: config.baseUrl,
@@ -164,14 +173,15 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
     clock: deps.clock ?? systemClock,
     cursorTimeoutSeconds: config.cursorTimeoutSeconds,
   };
-  scim.use('/Users', authenticate('scim'), usersRouter(usersDeps));
-  scim.use('/Groups', authenticate('scim'), groupsRouter({ ...usersDeps, groups: services.groups }));
+  scim.use('/Users', authenticate('scim'), orgExtensions, usersRouter(usersDeps));
+  scim.use('/Groups', authenticate('scim'), orgExtensions, groupsRouter({ ...usersDeps, groups: services.groups }));
   // POST /.search at the root: Users and Groups as one sorted, paged list (RFC 7644 3.4.3).
-  scim.use('/.search', authenticate('scim'), rootSearchRouter({ ...usersDeps, groups: services.groups }));
+  scim.use('/.search', authenticate('scim'), orgExtensions, rootSearchRouter({ ...usersDeps, groups: services.groups }));
   const bulk = new BulkService({ Users: userBulkHandler(services.users), Groups: groupBulkHandler(services.groups) });
   scim.use(
     '/Bulk',
     authenticate('scim'),
+    orgExtensions,
     bulkRouter({ bulk, baseUrl: config.baseUrl, maxOperations: config.bulk.maxOperations, maxPayloadBytes: config.bulk.maxPayloadBytes }),
   );
   scim.use((req, _res, next) => next(notFound(`no SCIM endpoint at ${req.method} ${req.baseUrl}${req.path}`)));
@@ -210,6 +220,11 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
     '/imports',
     authenticate('admin'),
     importsRouter({ imports: services.imports, baseUrl: config.baseUrl, publicUrl: config.publicUrl, maxBytes: config.imports.maxBytes }),
+  );
+  api.use(
+    '/schema-extensions',
+    authenticate('admin'),
+    schemaExtensionsRouter({ extensions: services.schemaExtensions, audit: services.users.audit, baseUrl: config.baseUrl }),
   );
   api.use('/jobs', authenticate('admin'), jobsRouter({ imports: services.imports, baseUrl: config.baseUrl }));
   api.use((req, _res, next) => next(notFound(`no route at ${req.method} ${req.baseUrl}${req.path}`)));

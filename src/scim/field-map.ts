@@ -4,6 +4,7 @@
  * rule. A path that is not here is an unknown attribute, never a silent scan.
  */
 import { SCHEMA_URN, type AttributeType } from './schema-types.js';
+import { currentExtensions, type ExtensionDef } from './extensions.js';
 
 export type FilterResourceType = 'User' | 'Group';
 
@@ -209,8 +210,40 @@ const EXTENSION_URNS: Record<FilterResourceType, string[]> = {
   Group: [],
 };
 
+/** The fields of one custom extension (README "Custom schema extensions"), stored under ext.<key>. */
+function extensionFields(extension: ExtensionDef): Record<string, FieldDef> {
+  const m: Record<string, FieldDef> = {};
+  const urn = extension.schema.id;
+  const add = (path: string, stored: string, type: AttributeType, caseExact: boolean, multiValued: boolean) => {
+    const def: FieldDef = { scimPath: `${urn}:${path}`, type, caseExact, field: `ext.${extension.key}.${stored}`, sortable: !multiValued };
+    if (multiValued) def.multiValued = true;
+    if (!caseExact && (type === 'string' || type === 'reference')) def.keyField = `ciExt.${extension.key}.${stored}`;
+    m[`${urn}:${path}`.toLowerCase()] = def;
+  };
+  for (const attribute of extension.schema.attributes) {
+    if (attribute.type !== 'complex') {
+      add(attribute.name, attribute.name, attribute.type, attribute.caseExact || attribute.type === 'binary', attribute.multiValued);
+      continue;
+    }
+    for (const sub of attribute.subAttributes ?? []) {
+      add(`${attribute.name}.${sub.name}`, `${attribute.name}.${sub.name}`, sub.type, sub.caseExact || sub.type === 'binary', attribute.multiValued);
+    }
+  }
+  return m;
+}
+
+const withExtensions = new WeakMap<ExtensionDef[], FieldMap>();
+
 export function fieldsOf(resourceType: FilterResourceType): FieldMap {
-  return resourceType === 'User' ? USER_FIELDS : GROUP_FIELDS;
+  if (resourceType === 'Group') return GROUP_FIELDS;
+  const extensions = currentExtensions();
+  if (extensions.length === 0) return USER_FIELDS;
+  let map = withExtensions.get(extensions);
+  if (!map) {
+    map = Object.freeze(Object.assign({}, USER_FIELDS, ...extensions.map(extensionFields)) as Record<string, FieldDef>);
+    withExtensions.set(extensions, map);
+  }
+  return map;
 }
 
 /**
@@ -222,7 +255,10 @@ function candidateKeys(resourceType: FilterResourceType, scimPath: string): stri
   const core = CORE_URN[resourceType];
   // RFC 7644 3.10: a core attribute may be written with its schema URN.
   if (lower.startsWith(`${core}:`)) return [lower.slice(core.length + 1)];
-  const extensions = EXTENSION_URNS[resourceType];
+  const extensions = [
+    ...EXTENSION_URNS[resourceType],
+    ...(resourceType === 'User' ? currentExtensions().map((e) => e.schema.id.toLowerCase()) : []),
+  ];
   if (extensions.some((urn) => lower.startsWith(`${urn}:`))) return [lower];
   // An extension attribute written without its URN is accepted when no core attribute has the name.
   return [lower, ...extensions.map((urn) => `${urn}:${lower}`)];

@@ -5,6 +5,7 @@
  */
 import { SCHEMA_URN } from './schema-types.js';
 import type { AttributeDef, ResourceTypeDef, SchemaDef } from './schema-types.js';
+import { currentExtensions } from './extensions.js';
 
 type AttributeOptions = Partial<Omit<AttributeDef, 'name' | 'description'>>;
 
@@ -476,17 +477,18 @@ export interface AttributeLookup {
 
 const SCHEMAS_BY_ID = new Map(ALL_SCHEMAS.map((schema) => [schema.id, schema]));
 
-/** The schema definition with this URN, matched case-insensitively. */
+/** The schema definition with this URN, matched case-insensitively (the organization's extensions included). */
 export function findSchema(id: string): SchemaDef | undefined {
   const wanted = id.toLowerCase();
-  return ALL_SCHEMAS.find((schema) => schema.id.toLowerCase() === wanted);
+  return [...ALL_SCHEMAS, ...currentExtensions().map((e) => e.schema)].find((schema) => schema.id.toLowerCase() === wanted);
 }
 
-/** The resource type's core schema followed by its extensions. */
+/** The resource type's core schema followed by its extensions, the calling organization's custom ones last. */
 export function listResourceSchemas(resourceType: ScimResourceType): SchemaDef[] {
   const definition = resourceType === 'User' ? USER_RESOURCE_TYPE : GROUP_RESOURCE_TYPE;
   const ids = [definition.schema, ...definition.schemaExtensions.map((extension) => extension.schema)];
-  return ids.map((id) => SCHEMAS_BY_ID.get(id)).filter((schema): schema is SchemaDef => schema !== undefined);
+  const schemas = ids.map((id) => SCHEMAS_BY_ID.get(id)).filter((schema): schema is SchemaDef => schema !== undefined);
+  return resourceType === 'User' ? [...schemas, ...currentExtensions().map((e) => e.schema)] : schemas;
 }
 
 /** The extension schema URN this string names exactly (case-insensitive), for whole-extension paths. */

@@ -69,6 +69,9 @@ export interface UserRecord {
   /** Lower-cased shadow keys (store/case-keys.ts), written by this repository; never returned. */
   ci?: Record<string, unknown>;
   ciVersion?: number;
+  /** Custom extension values by extension key, and their lower-cased shadow keys (scim/extensions.ts). */
+  ext?: Record<string, Record<string, unknown>>;
+  ciExt?: Record<string, Record<string, unknown>>;
   previousStatus?: UserStatus;
   passwordHash?: string;
   /** Set with a temporary password: sign-in asks for a new one first (PRODUCT.md "Side API"). */

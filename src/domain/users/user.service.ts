@@ -14,7 +14,7 @@ import { checkEmailDomain } from '../rules/email-domain.js';
 import { holdsSeat, SeatService, type SeatHold, type SeatUsage } from '../seats.js';
 import { hashPassword } from '../secrets.js';
 import { newId } from '../tokens.js';
-import { parseUserResource, recordFieldsFrom, signInEmail, userToScim, type DerivedUserData, type UserInput } from './user.mapper.js';
+import { carryExtensions, parseUserResource, recordFieldsFrom, signInEmail, userToScim, type DerivedUserData, type UserInput } from './user.mapper.js';
 import { GroupRepository } from '../../store/group.repository.js';
 import { MembershipRepository } from '../../store/membership.repository.js';
 import { equalityValue, idsCondition, MAX_MEMBERSHIP_FILTER_IDS, resolveConditions } from '../groups/membership-filter.js';
@@ -328,6 +328,7 @@ export class UserService {
         lastModified: this.clock.now(),
         version: current.version + 1,
       };
+      carryExtensions(current, user);
       for (const key of ['invitedAt', 'onboardedAt', 'passwordHash', 'mustChangePassword', 'accessEnded'] as const) {
         if (current[key] !== undefined) (user as unknown as Record<string, unknown>)[key] = current[key];
       }
