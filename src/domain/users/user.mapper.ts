@@ -284,15 +284,18 @@ const BUILT_IN_URNS = [SCHEMA_URN.user, SCHEMA_URN.enterpriseUser, SCHEMA_URN.ro
 
 /**
  * The organization's custom extension values in a body (README "Custom schema extensions"): under
- * the URN as an object, or as Entra ID's flattened `<URN>:<attribute>` keys. A URN-named attribute
- * of no schema this organization serves is 400 invalidValue naming it (RFC 7644 3.12), so a
- * provider's mapping to an undeclared extension fails loudly instead of losing data. Ignored: URNs
- * that are only listed in `schemas` (nothing is sent under them), a null value under an unknown URN
- * (clearing what was never stored), and the built-in schemas (Roster's readOnly lifecycle extension
- * comes back on a GET-modify-PUT; RFC 7644 3.5.1 ignores readOnly values).
+ * the URN as an object, or as flattened `<URN>:<attribute>` keys. A URN-named attribute of no
+ * schema this organization serves is 400 invalidValue naming it (RFC 7644 3.12), so a provider's
+ * mapping to an undeclared extension fails loudly instead of losing data (Entra ID sends custom
+ * extensions without listing them in `schemas`). Ignored instead: an unknown URN the body's
+ * `schemas` lists (the client declares a schema Roster does not serve, and RFC 7644 3.3 lets the
+ * service provider ignore content it does not support), a null under an unknown URN (clearing what
+ * was never stored), and the built-in schemas (Roster's readOnly lifecycle extension comes back on
+ * a GET-modify-PUT; RFC 7644 3.5.1 ignores readOnly values).
  */
 function customExtensions(body: Json): Record<string, Record<string, unknown>> | undefined {
   const extensions = currentExtensions();
+  const listed = Array.isArray(body.schemas) ? body.schemas.filter((u): u is string => typeof u === 'string').map((u) => u.toLowerCase()) : [];
   const sent = new Map<ExtensionDef, Json>();
   for (const [key, value] of Object.entries(body)) {
     if (!/^urn:/i.test(key)) continue;
@@ -300,7 +303,7 @@ function customExtensions(body: Json): Record<string, Record<string, unknown>> |
     if (BUILT_IN_URNS.some((urn) => lower === urn || lower.startsWith(`${urn}:`))) continue;
     const extension = extensions.find((e) => lower === e.schema.id.toLowerCase() || lower.startsWith(`${e.schema.id.toLowerCase()}:`));
     if (!extension) {
-      if (value === null) continue;
+      if (value === null || listed.some((urn) => lower === urn || lower.startsWith(`${urn}:`))) continue;
       throw badRequest(
         'invalidValue',
         `"${key}" names a schema extension this organization has not declared; declare it with POST /api/v1/schema-extensions or remove it from the provider's mapping`,

@@ -193,12 +193,14 @@ describe('Custom schema extensions (README "Custom schema extensions")', () => {
       await fails({ [URN]: 'x' }, URN);
       await fails({ 'urn:ietf:params:scim:schemas:extension:fabrikam:2.0:User': { a: 1 } }, 'urn:ietf:params:scim:schemas:extension:fabrikam:2.0:User');
       await fails({ 'urn:ietf:params:scim:schemas:extension:fabrikam:2.0:User:a': 1 }, 'fabrikam');
-      // Ignored: a URN only listed in schemas, a null under an unknown URN, the readOnly lifecycle extension.
-      await post({
+      // Ignored: an unknown URN the body's schemas list names, a null under an unknown URN, the readOnly lifecycle extension.
+      const ignored = await post({
         schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', 'urn:ietf:params:scim:schemas:extension:fabrikam:2.0:User'],
-        'urn:ietf:params:scim:schemas:extension:fabrikam:2.0:User': null,
+        'urn:ietf:params:scim:schemas:extension:fabrikam:2.0:User': { a: 1 },
+        'urn:ietf:params:scim:schemas:extension:other:2.0:User': null,
         'urn:roster:params:scim:schemas:extension:lifecycle:1.0:User': { status: 'active' },
       }).expect(201);
+      expect(ignored.body).to.not.have.property('urn:ietf:params:scim:schemas:extension:fabrikam:2.0:User');
       // PATCH paths under an undeclared URN are refused too.
       const id = (await org.scim.post('/Users', userBody('p@example.com')).expect(201)).body.id as string;
       const res = await org.scim.patch(`/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'urn:ietf:params:scim:schemas:extension:fabrikam:2.0:User:a', value: '1' }] });
