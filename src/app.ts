@@ -87,6 +87,7 @@ export function createServices(deps: AppDeps): Services {
   // PRODUCT.md "Side API": delivery by SMTP; without it, messages go to the outbox.
   const mailer = deps.config.smtpUrl ? new SmtpMailer(deps.config.smtpUrl, deps.config.smtpFrom) : new OutboxMailer(outbox, clock);
   const invitations = new InvitationService(deps.store, clock, users, mailer);
+  const schemaExtensions = new SchemaExtensionService(deps.store, clock);
   return {
     organizations: new OrganizationService(deps.store, clock),
     tokens: new TokenService(deps.store, clock, deps.config.operatorToken),
@@ -102,8 +103,10 @@ export function createServices(deps: AppDeps): Services {
     }),
     passwordResets: new PasswordResetService(deps.store, clock, users, mailer, { ttlHours: deps.config.passwordResetTtlHours }),
     // Bulk invitations run in this process; main.ts resumes interrupted jobs at start and stops them on shutdown.
-    imports: new ImportService(deps.store, clock, users, invitations, deps.logger, deps.config.imports),
-    schemaExtensions: new SchemaExtensionService(deps.store, clock),
+    imports: Object.assign(new ImportService(deps.store, clock, users, invitations, deps.logger, deps.config.imports), {
+      extensionsFor: (orgId: string) => schemaExtensions.forOrg(orgId),
+    }),
+    schemaExtensions,
   };
 }
 

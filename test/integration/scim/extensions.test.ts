@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { csvFile } from '../../support/import-files.js';
 import { api, expectScimError, h, newOrg, PATCH_OP, userBody, type TestOrg } from '../../support/harness.js';
 
 const URN = 'urn:ietf:params:scim:schemas:extension:contoso:2.0:User';
@@ -267,5 +268,37 @@ describe('Custom schema extensions (README "Custom schema extensions")', () => {
       const declaredAudit = await admin(org).get('/audit?action=schema_extension.created').expect(200);
       expect(declaredAudit.body.items).to.have.length(1);
     });
+  });
+});
+
+/** Uploads a CSV, awaits the job in this process (no polling) and reads it with its row errors. */
+async function importAndWait(org: TestOrg, file: string) {
+  const res = await api().post('/api/v1/imports').set('Authorization', `Bearer ${org.adminToken}`).set('Content-Type', 'text/csv').send(file).expect(202);
+  await h().services.imports.whenDone(res.body.id as string);
+  const job = await admin(org).get(`/jobs/${res.body.id}?errorsCount=100`).expect(200);
+  return { job: job.body as Record<string, unknown> & { errors: { row: number; code: string; reason: string }[] } };
+}
+
+describe('Custom schema extensions in bulk imports (POST /api/v1/imports)', () => {
+  it('a <URN>:<attribute> column sets the attribute like a core one; bad or undeclared values fail their row only', async () => {
+    const org = await declared();
+    const file = csvFile([
+      ['email', `${URN}:costCode`, `${URN}:level`],
+      ['imp1@example.com', 'IM-1', '4'], // 2
+      ['imp2@example.com', '', 'four'], // 3: level is not an integer
+      ['imp3@example.com', 'IM-3', ''], // 4
+    ]);
+    const { job } = await importAndWait(org, file);
+    expect(job).to.include({ state: 'completed', succeeded: 2, failed: 1 });
+    expect(job.errors.map((e) => [e.row, e.code])).to.deep.equal([[3, 'invalidValue']]);
+    expect(job.errors[0]!.reason).to.include(`${URN}:level`);
+    const found = await org.scim.get(`/Users?filter=${encodeURIComponent(`${URN}:level eq 4`)}`).expect(200);
+    expect(found.body.Resources.map((u: { userName: string }) => u.userName)).to.deep.equal(['imp1@example.com']);
+    expect(found.body.Resources[0][URN]).to.deep.equal({ costCode: 'IM-1', level: 4 });
+    // A column under an undeclared URN fails each row that fills it, naming the URN.
+    const other = await newOrg();
+    const { job: job2 } = await importAndWait(other, csvFile([['email', `${URN}:costCode`], ['x@example.com', 'A']]));
+    expect(job2).to.include({ succeeded: 0, failed: 1 });
+    expect(job2.errors[0]!.reason).to.include(URN);
   });
 });
