@@ -1,4 +1,5 @@
 import { CASE_KEYS_VERSION, withCaseKeys } from './case-keys.js';
+import { MetaRepository } from './meta.repository.js';
 import type { Collection, Filter, Sort } from 'mongodb';
 import type { Store } from './connection.js';
 import { asDuplicateKey } from './errors.js';
@@ -119,8 +120,11 @@ export class UserRepository {
   /** Conditional writes per user, serialized in-process (see keyed-mutex.ts for FerretDB 1.x). */
   private readonly writes = new KeyedMutex();
 
+  private readonly meta: MetaRepository;
+
   constructor(store: Store) {
     this.users = store.models.User.collection as unknown as Collection<UserRecord>;
+    this.meta = new MetaRepository(store);
   }
 
   /** Extra shadow keys for a record (custom extension values), set by the domain layer. */
@@ -137,16 +141,24 @@ export class UserRepository {
    * its writer stored the keys. Returns how many users were updated.
    */
   async backfillCaseKeys(batchSize = 500): Promise<number> {
+    // Done once per shape: later writes store the keys themselves. Batches are read by _id alone,
+    // the filter FerretDB 1.x serves from an index, so a large collection is read once, not per batch.
+    const marker = `users.caseKeys.v${CASE_KEYS_VERSION}`;
+    if (await this.meta.has(marker)) return 0;
     let updated = 0;
     let after = '';
     for (;;) {
       const batch = await this.users
-        .find({ _id: { $gt: after }, ciVersion: { $ne: CASE_KEYS_VERSION } } as Filter<UserRecord>)
+        .find({ _id: { $gt: after } } as Filter<UserRecord>)
         .sort({ _id: 1 })
         .limit(batchSize)
         .toArray();
-      if (batch.length === 0) return updated;
+      if (batch.length === 0) {
+        await this.meta.claim(marker, { updated }, new Date());
+        return updated;
+      }
       for (const user of batch) {
+        if (user.ciVersion === CASE_KEYS_VERSION) continue;
         const { ci, ciVersion } = this.stored(user);
         const result = await this.writes.run(user._id, () =>
           this.users.updateOne({ _id: user._id, version: user.version } as Filter<UserRecord>, { $set: { ci, ciVersion } } as never),

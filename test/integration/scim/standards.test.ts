@@ -246,8 +246,13 @@ describe('gt/ge/lt/le on case-insensitive strings, in the database (RFC 7644 3.4
     await users.updateOne({ _id: id } as never, { $unset: { ci: '', ciVersion: '' } });
     const found = async () => (await org.scim.get(`/Users?filter=${encodeURIComponent('title ge "z"')}`).expect(200)).body.totalResults as number;
     expect(await found()).to.equal(0);
+    // As on a database written before the keys existed: no marker yet.
+    const meta = h().store.models.Meta.collection;
+    await meta.deleteOne({ _id: 'users.caseKeys.v1' } as never);
     expect(await h().services.users.repo.backfillCaseKeys(2)).to.be.greaterThan(0);
     expect(await found()).to.equal(1);
+    // Once done, a start reads nothing.
+    expect(await meta.findOne({ _id: 'users.caseKeys.v1' } as never)).to.not.equal(null);
     expect(await h().services.users.repo.backfillCaseKeys()).to.equal(0);
     // The keys are never part of the SCIM representation.
     const read = await org.scim.get(`/Users/${id}`).expect(200);
