@@ -28,10 +28,16 @@ export function allowedMethods(path: string): string[] | undefined {
  * PUT on /ServiceProviderConfig, section 4), and RFC 9110 15.5.6 requires the Allow header with it.
  */
 export function methodNotAllowed(): RequestHandler {
-  return (req: Request, _res: Response, next: NextFunction) => {
+  return (req: Request, res: Response, next: NextFunction) => {
     const allowed = allowedMethods(req.path);
     if (!allowed || allowed.includes(req.method.toUpperCase())) {
       next();
+      return;
+    }
+    // RFC 9110 9.3.7: OPTIONS asks what the path serves.
+    if (req.method === 'OPTIONS') {
+      res.setHeader('Allow', [...allowed, 'OPTIONS'].join(', '));
+      res.status(204).end();
       return;
     }
     next(

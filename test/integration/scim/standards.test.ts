@@ -48,6 +48,9 @@ describe('SCIM to the letter (issue 17)', () => {
       // The method table is the protocol's own, answered before authentication; served methods still need a token.
       expectScimError(await api().delete('/scim/v2/Users'), 405);
       expectScimError(await api().get('/scim/v2/Users'), 401);
+      // OPTIONS tells what a path serves (RFC 9110 9.3.7).
+      const options = await api().options('/scim/v2/Users').expect(204);
+      expect(options.headers.allow).to.equal('GET, HEAD, POST, OPTIONS');
       // An unserved path stays 404.
       expectScimError(await api().get('/scim/v2/Nothing').set(auth), 404);
     });
