@@ -141,33 +141,28 @@ export class UserRepository {
    * its writer stored the keys. Returns how many users were updated.
    */
   async backfillCaseKeys(batchSize = 500): Promise<number> {
-    // Done once per shape: later writes store the keys themselves. Batches are read by _id alone,
-    // the filter FerretDB 1.x serves from an index, so a large collection is read once, not per batch.
+    // Done once per shape: later writes store the keys themselves. One cursor over the collection
+    // (the driver holds one batch at a time): on FerretDB 1.x, which scans for anything but an _id
+    // lookup, a query per batch would read the collection once per batch.
     const marker = `users.caseKeys.v${CASE_KEYS_VERSION}`;
     if (await this.meta.has(marker)) return 0;
     let updated = 0;
-    let after = '';
-    for (;;) {
-      const batch = await this.users
-        .find({ _id: { $gt: after } } as Filter<UserRecord>)
-        .sort({ _id: 1 })
-        .limit(batchSize)
-        .toArray();
-      if (batch.length === 0) {
-        await this.meta.claim(marker, { updated }, new Date());
-        return updated;
-      }
-      for (const user of batch) {
-        if (user.ciVersion === CASE_KEYS_VERSION) continue;
-        const { ci, ciVersion } = this.stored(user);
-        const result = await this.writes.run(user._id, () =>
-          this.users.updateOne({ _id: user._id, version: user.version } as Filter<UserRecord>, { $set: { ci, ciVersion } } as never),
-        );
-        updated += result.modifiedCount;
-      }
-      after = batch[batch.length - 1]!._id;
+    for await (const user of this.users.find({} as Filter<UserRecord>, { batchSize })) {
+      if (user.ciVersion === CASE_KEYS_VERSION) continue;
+      // Under the user's write lock, from the user as it is now, by _id alone (the one filter
+      // FerretDB 1.x serves from an index; it applies no update filter atomically anyway).
+      updated += await this.writes.run(user._id, async () => {
+        const current = await this.users.findOne({ _id: user._id } as Filter<UserRecord>);
+        if (!current || current.ciVersion === CASE_KEYS_VERSION) return 0;
+        const { ci, ciVersion } = this.stored(current);
+        const result = await this.users.updateOne({ _id: user._id } as Filter<UserRecord>, { $set: { ci, ciVersion } } as never);
+        return result.modifiedCount;
+      });
     }
+    await this.meta.claim(marker, { updated }, new Date());
+    return updated;
   }
+
 
   async insert(user: UserRecord): Promise<void> {
     try {

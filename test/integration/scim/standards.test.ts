@@ -242,7 +242,9 @@ describe('gt/ge/lt/le on case-insensitive strings, in the database (RFC 7644 3.4
     expectScimError(res, 400, 'invalidFilter');
   });
 
-  it('users stored before the shadow keys existed get them at startup (backfill), and are found', async () => {
+  it('users stored before the shadow keys existed get them at startup (backfill), and are found', async function () {
+    // One pass over every user the run has stored so far (thousands in a full run).
+    this.timeout(120_000);
     const org = await newOrg();
     const id = (await org.scim.post('/Users', { ...userBody('old@example.com'), title: 'Zeta' }).expect(201)).body.id as string;
     const users = h().store.models.User.collection;
