@@ -71,6 +71,15 @@ describe('SCIM to the letter (issue 17)', () => {
       await api().get(`/scim/v2//Users//${created.body.id}`).set(auth).expect(200);
       await api().get('/scim/v2/Users/').set(auth).expect(200);
       await api().get('/scim/v2//ServiceProviderConfig').expect(200);
+      // Entra ID's aadOptscim062020 flag rides on every request as a query parameter (docs/entra-id.md).
+      const flagged = await api().get('/scim/v2//Users?aadOptscim062020&filter=userName%20eq%20%22slash@example.com%22').set(auth).expect(200);
+      expect(flagged.body.totalResults).to.equal(1);
+      await api()
+        .patch(`/scim/v2/Users/${created.body.id}?aadOptscim062020`)
+        .set(auth)
+        .set('Content-Type', 'application/scim+json')
+        .send(JSON.stringify({ schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { displayName: 'Flagged', 'name.givenName': 'Flag' } }] }))
+        .expect(200);
       // The query string is left as it is: a filter value with "//" still matches exactly.
       const none = await api().get('/scim/v2//Users?filter=userName%20eq%20%22a//b%22').set(auth).expect(200);
       expect(none.body.totalResults).to.equal(0);
