@@ -205,7 +205,10 @@ describe('Custom schema extensions (README "Custom schema extensions")', () => {
       // PATCH paths under an undeclared URN are refused too.
       const id = (await org.scim.post('/Users', userBody('p@example.com')).expect(201)).body.id as string;
       const res = await org.scim.patch(`/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'urn:ietf:params:scim:schemas:extension:fabrikam:2.0:User:a', value: '1' }] });
-      expect(res.status).to.equal(400);
+      expectScimError(res, 400, 'invalidValue');
+      expect(res.body.detail).to.include('urn:ietf:params:scim:schemas:extension:fabrikam:2.0:User:a');
+      // An unknown attribute of a declared extension is an unknown path, as for core attributes.
+      expectScimError(await org.scim.patch(`/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: `${URN}:nope`, value: '1' }] }), 400, 'invalidPath');
       // Another organization has not declared it.
       const other = await newOrg();
       const elsewhere = await other.scim.post('/Users', { ...userBody('o@example.com'), [URN]: { costCode: 'x' } });
