@@ -13,10 +13,15 @@ import { errorHandler } from './http/errors.js';
 import { healthRouter } from './http/health.router.js';
 import { openapiRouter } from './http/openapi.router.js';
 import { requestLogger } from './http/request-log.js';
-import { rootSearchRouter, usersRouter } from './http/scim/users.router.js';
+import { usersRouter } from './http/scim/users.router.js';
+import { rootSearchRouter } from './http/scim/root-search.js';
 import { discoveryRouter } from './http/scim/discovery.router.js';
 import { groupsRouter } from './http/scim/groups.router.js';
 import { bulkRouter, isBulkPath } from './http/scim/bulk.router.js';
+import { collapseSlashes, methodNotAllowed } from './http/scim/methods.js';
+import { extensionsContext, optionally } from './http/scim/extensions.js';
+import { SchemaExtensionService } from './domain/schema-extensions.js';
+import { schemaExtensionsRouter } from './http/admin/schema-extensions.router.js';
 import { BulkService, groupBulkHandler, userBulkHandler } from './domain/bulk/bulk.service.js';
 import { rolesRouter } from './http/admin/roles.router.js';
 import { organizationsRouter } from './http/admin/organizations.router.js';
@@ -45,6 +50,7 @@ import { OutboxMailer, SmtpMailer } from './domain/invitations/mailer.js';
 import { OutboxRepository } from './store/outbox.repository.js';
 import { notFound } from './scim/errors.js';
 import {
+  DISCOVERY_SCHEMAS,
   ENTERPRISE_USER_SCHEMA,
   GROUP_RESOURCE_TYPE,
   GROUP_SCHEMA,
@@ -71,6 +77,7 @@ export interface Services {
   sessions: SessionService;
   passwordResets: PasswordResetService;
   imports: ImportService;
+  schemaExtensions: SchemaExtensionService;
 }
 
 export function createServices(deps: AppDeps): Services {
@@ -80,6 +87,7 @@ export function createServices(deps: AppDeps): Services {
   // PRODUCT.md "Side API": delivery by SMTP; without it, messages go to the outbox.
   const mailer = deps.config.smtpUrl ? new SmtpMailer(deps.config.smtpUrl, deps.config.smtpFrom) : new OutboxMailer(outbox, clock);
   const invitations = new InvitationService(deps.store, clock, users, mailer);
+  const schemaExtensions = new SchemaExtensionService(deps.store, clock);
   return {
     organizations: new OrganizationService(deps.store, clock),
     tokens: new TokenService(deps.store, clock, deps.config.operatorToken),
@@ -95,7 +103,10 @@ export function createServices(deps: AppDeps): Services {
     }),
     passwordResets: new PasswordResetService(deps.store, clock, users, mailer, { ttlHours: deps.config.passwordResetTtlHours }),
     // Bulk invitations run in this process; main.ts resumes interrupted jobs at start and stops them on shutdown.
-    imports: new ImportService(deps.store, clock, users, invitations, deps.logger, deps.config.imports),
+    imports: Object.assign(new ImportService(deps.store, clock, users, invitations, deps.logger, deps.config.imports), {
+      extensionsFor: (orgId: string) => schemaExtensions.forOrg(orgId),
+    }),
+    schemaExtensions,
   };
 }
 
@@ -105,6 +116,8 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  // Before anything reads req.url: a base URL entered with a trailing slash yields `//Users`.
+  app.use(collapseSlashes);
   app.use(helmet());
   app.use(requestLogger(deps.logger));
   // RFC 7644 3.1: application/scim+json, and application/json which clients also send.
@@ -126,11 +139,18 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   const limits = { defaultPageSize: config.defaultPageSize, maxPageSize: config.maxPageSize };
 
   const scim = express.Router();
+  // RFC 7644 3.12: a served path answers 405 with Allow for a method it does not serve (before
+  // authentication: the method table is the protocol's, public on every deployment).
+  scim.use(methodNotAllowed());
+  // Custom schema extensions (README "Custom schema extensions"): the organization's, per request.
+  const orgExtensions = extensionsContext(services.schemaExtensions);
+  scim.use('/Schemas', optionally(authenticate('scim')), orgExtensions);
+  scim.use('/ResourceTypes', optionally(authenticate('scim')), orgExtensions);
   scim.use(
     discoveryRouter({
       baseUrl: config.baseUrl,
       resourceTypes: [USER_RESOURCE_TYPE, GROUP_RESOURCE_TYPE],
-      schemas: [USER_SCHEMA, GROUP_SCHEMA, ENTERPRISE_USER_SCHEMA, ROSTER_USER_SCHEMA],
+      schemas: [USER_SCHEMA, GROUP_SCHEMA, ENTERPRISE_USER_SCHEMA, ROSTER_USER_SCHEMA, ...DISCOVERY_SCHEMAS],
       serviceProvider: {
         maxResults: config.maxPageSize,
         patch: true,
@@ -139,7 +159,13 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
         sort: true,
         etag: true,
         changePassword: true,
-        cursor: { supported: true, maxPageSize: config.maxPageSize, cursorTimeout: config.cursorTimeoutSeconds },
+        cursor: {
+          supported: true,
+          maxPageSize: config.maxPageSize,
+          cursorTimeout: config.cursorTimeoutSeconds,
+          // RFC 9865 4: the page size a list without `count` answers with (ROSTER_DEFAULT_PAGE_SIZE).
+          defaultPageSize: config.defaultPageSize,
+        },
       },
     }),
   );
@@ -150,15 +176,15 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
     clock: deps.clock ?? systemClock,
     cursorTimeoutSeconds: config.cursorTimeoutSeconds,
   };
-  scim.use('/Users', authenticate('scim'), usersRouter(usersDeps));
-  scim.use('/Groups', authenticate('scim'), groupsRouter({ ...usersDeps, groups: services.groups }));
-  // POST /.search at the root stays Users-only: merging two resource types into one sorted,
-  // paged (index and cursor) result is not a small change; clients use /Groups/.search.
-  scim.use('/.search', authenticate('scim'), rootSearchRouter(usersDeps));
+  scim.use('/Users', authenticate('scim'), orgExtensions, usersRouter(usersDeps));
+  scim.use('/Groups', authenticate('scim'), orgExtensions, groupsRouter({ ...usersDeps, groups: services.groups }));
+  // POST /.search at the root: Users and Groups as one sorted, paged list (RFC 7644 3.4.3).
+  scim.use('/.search', authenticate('scim'), orgExtensions, rootSearchRouter({ ...usersDeps, groups: services.groups }));
   const bulk = new BulkService({ Users: userBulkHandler(services.users), Groups: groupBulkHandler(services.groups) });
   scim.use(
     '/Bulk',
     authenticate('scim'),
+    orgExtensions,
     bulkRouter({ bulk, baseUrl: config.baseUrl, maxOperations: config.bulk.maxOperations, maxPayloadBytes: config.bulk.maxPayloadBytes }),
   );
   scim.use((req, _res, next) => next(notFound(`no SCIM endpoint at ${req.method} ${req.baseUrl}${req.path}`)));
@@ -197,6 +223,11 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
     '/imports',
     authenticate('admin'),
     importsRouter({ imports: services.imports, baseUrl: config.baseUrl, publicUrl: config.publicUrl, maxBytes: config.imports.maxBytes }),
+  );
+  api.use(
+    '/schema-extensions',
+    authenticate('admin'),
+    schemaExtensionsRouter({ extensions: services.schemaExtensions, audit: services.users.audit, baseUrl: config.baseUrl }),
   );
   api.use('/jobs', authenticate('admin'), jobsRouter({ imports: services.imports, baseUrl: config.baseUrl }));
   api.use((req, _res, next) => next(notFound(`no route at ${req.method} ${req.baseUrl}${req.path}`)));

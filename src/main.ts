@@ -56,6 +56,9 @@ async function main(): Promise<void> {
 
   // Repair seat counters a crash may have left high, then purge users past retention, hourly.
   await recountAllSeats(services.users, logger);
+  // Lower-cased shadow keys (docs/architecture.md "Case rules") for users stored before they existed.
+  const backfilled = await services.users.repo.backfillCaseKeys();
+  if (backfilled > 0) logger.info({ users: backfilled }, 'case-insensitive filter keys written');
   const purge = startPurgeScheduler(services.users, { clock: systemClock, logger });
   // Bulk imports a stop or crash cut off are resumed (or marked failed) now, and swept for periodically.
   services.imports.start();

@@ -4,6 +4,7 @@
  * rule. A path that is not here is an unknown attribute, never a silent scan.
  */
 import { SCHEMA_URN, type AttributeType } from './schema-types.js';
+import { currentExtensions, type ExtensionDef } from './extensions.js';
 
 export type FilterResourceType = 'User' | 'Group';
 
@@ -39,7 +40,10 @@ export interface ValuePathDef {
 const ENTERPRISE = SCHEMA_URN.enterpriseUser.toLowerCase();
 const ROSTER = SCHEMA_URN.rosterUser.toLowerCase();
 
-type Options = Partial<Pick<FieldDef, 'keyField' | 'sortable' | 'caseExact'>>;
+type Options = Partial<Pick<FieldDef, 'keyField' | 'sortable' | 'caseExact'>> & {
+  /** The shadow key is in the parallel array `ci.<arrayField>` (store/case-keys.ts). */
+  ciKey?: boolean;
+};
 
 function single(scimPath: string, field: string, type: AttributeType, opts: Options = {}): FieldDef {
   const def: FieldDef = {
@@ -73,6 +77,7 @@ function element(
     sortable: false,
   };
   if (opts.keyField !== undefined) def.keyField = `${arrayField}.${opts.keyField}`;
+  else if (opts.ciKey && !def.caseExact) def.keyField = `ci.${arrayField}.${subField}`;
   return def;
 }
 
@@ -96,6 +101,9 @@ function addMultiValued(
 }
 
 const plainMulti = { value: 'string', type: 'string', primary: 'boolean', display: 'string' } as const;
+/** Every case-insensitive sub-attribute has a lower-cased shadow key (store/case-keys.ts). */
+const ci = { value: { ciKey: true }, type: { ciKey: true }, display: { ciKey: true } } as const;
+const ciSingle = (name: string): Options => ({ keyField: `ci.${name}` });
 
 function buildUserFields(): FieldMap {
   const m: Record<string, FieldDef> = {
@@ -103,36 +111,33 @@ function buildUserFields(): FieldMap {
     externalid: single('externalId', 'externalId', 'string', { caseExact: true }),
     username: single('userName', 'userName', 'string', { keyField: 'userNameKey' }),
     displayname: single('displayName', 'displayName', 'string', { keyField: 'displayNameKey' }),
-    nickname: single('nickName', 'nickName', 'string'),
-    title: single('title', 'title', 'string'),
-    usertype: single('userType', 'userType', 'string'),
-    preferredlanguage: single('preferredLanguage', 'preferredLanguage', 'string'),
-    locale: single('locale', 'locale', 'string'),
-    timezone: single('timezone', 'timezone', 'string'),
-    profileurl: single('profileUrl', 'profileUrl', 'reference'),
+    nickname: single('nickName', 'nickName', 'string', ciSingle('nickName')),
+    title: single('title', 'title', 'string', ciSingle('title')),
+    usertype: single('userType', 'userType', 'string', ciSingle('userType')),
+    preferredlanguage: single('preferredLanguage', 'preferredLanguage', 'string', ciSingle('preferredLanguage')),
+    locale: single('locale', 'locale', 'string', ciSingle('locale')),
+    timezone: single('timezone', 'timezone', 'string', ciSingle('timezone')),
+    profileurl: single('profileUrl', 'profileUrl', 'reference', ciSingle('profileUrl')),
     active: single('active', 'active', 'boolean'),
     ...metaFields('User'),
   };
   for (const sub of ['formatted', 'familyName', 'givenName', 'middleName', 'honorificPrefix', 'honorificSuffix']) {
-    m[`name.${sub}`.toLowerCase()] = single(`name.${sub}`, `name.${sub}`, 'string');
+    m[`name.${sub}`.toLowerCase()] = single(`name.${sub}`, `name.${sub}`, 'string', ciSingle(`name.${sub}`));
   }
-  addMultiValued(m, 'emails', plainMulti, { value: { keyField: 'valueKey' } });
-  addMultiValued(m, 'phoneNumbers', plainMulti);
-  addMultiValued(m, 'ims', plainMulti);
-  addMultiValued(m, 'photos', { ...plainMulti, value: 'reference' });
-  addMultiValued(m, 'entitlements', plainMulti);
-  addMultiValued(m, 'roles', plainMulti);
+  addMultiValued(m, 'emails', plainMulti, { ...ci, value: { keyField: 'valueKey' } });
+  addMultiValued(m, 'phoneNumbers', plainMulti, ci);
+  addMultiValued(m, 'ims', plainMulti, ci);
+  addMultiValued(m, 'photos', { ...plainMulti, value: 'reference' }, ci);
+  addMultiValued(m, 'entitlements', plainMulti, ci);
+  addMultiValued(m, 'roles', plainMulti, ci);
   addMultiValued(m, 'x509Certificates', { value: 'binary' });
-  addMultiValued(m, 'addresses', {
-    type: 'string',
-    streetAddress: 'string',
-    locality: 'string',
-    region: 'string',
-    postalCode: 'string',
-    country: 'string',
-    formatted: 'string',
-    primary: 'boolean',
-  });
+  const addressParts = ['type', 'streetAddress', 'locality', 'region', 'postalCode', 'country', 'formatted'];
+  addMultiValued(
+    m,
+    'addresses',
+    { ...Object.fromEntries(addressParts.map((p) => [p, 'string' as const])), primary: 'boolean' },
+    Object.fromEntries(addressParts.map((p) => [p, { ciKey: true }])),
+  );
   // A placeholder field like members.value on Groups: resolved through the memberships
   // collection (src/domain/groups/membership-filter.ts); users hold no group array.
   m['groups.value'] = idArray('groups.value', 'groupIds');
@@ -140,7 +145,7 @@ function buildUserFields(): FieldMap {
 
   const ent = (attr: string): string => `${SCHEMA_URN.enterpriseUser}:${attr}`;
   for (const attr of ['employeeNumber', 'costCenter', 'organization', 'division', 'department']) {
-    m[ent(attr).toLowerCase()] = single(ent(attr), `enterprise.${attr}`, 'string');
+    m[ent(attr).toLowerCase()] = single(ent(attr), `enterprise.${attr}`, 'string', ciSingle(`enterprise.${attr}`));
   }
   // Entra ID sends the manager as `...:enterprise:2.0:User:manager`, meaning manager.value.
   m[ent('manager.value').toLowerCase()] = single(ent('manager.value'), 'enterprise.manager.value', 'string', {
@@ -151,10 +156,12 @@ function buildUserFields(): FieldMap {
     ent('manager.displayName'),
     'enterprise.manager.displayName',
     'string',
+    ciSingle('enterprise.manager.displayName'),
   );
 
   const ros = (attr: string): string => `${SCHEMA_URN.rosterUser}:${attr}`;
-  m[ros('status').toLowerCase()] = single(ros('status'), 'status', 'string');
+  // Stored lower-case already, so the field is its own shadow key.
+  m[ros('status').toLowerCase()] = single(ros('status'), 'status', 'string', { keyField: 'status' });
   m[ros('invitedAt').toLowerCase()] = single(ros('invitedAt'), 'invitedAt', 'dateTime');
   m[ros('onboardedAt').toLowerCase()] = single(ros('onboardedAt'), 'onboardedAt', 'dateTime');
   return Object.freeze(m);
@@ -203,8 +210,40 @@ const EXTENSION_URNS: Record<FilterResourceType, string[]> = {
   Group: [],
 };
 
+/** The fields of one custom extension (README "Custom schema extensions"), stored under ext.<key>. */
+function extensionFields(extension: ExtensionDef): Record<string, FieldDef> {
+  const m: Record<string, FieldDef> = {};
+  const urn = extension.schema.id;
+  const add = (path: string, stored: string, type: AttributeType, caseExact: boolean, multiValued: boolean) => {
+    const def: FieldDef = { scimPath: `${urn}:${path}`, type, caseExact, field: `ext.${extension.key}.${stored}`, sortable: !multiValued };
+    if (multiValued) def.multiValued = true;
+    if (!caseExact && (type === 'string' || type === 'reference')) def.keyField = `ciExt.${extension.key}.${stored}`;
+    m[`${urn}:${path}`.toLowerCase()] = def;
+  };
+  for (const attribute of extension.schema.attributes) {
+    if (attribute.type !== 'complex') {
+      add(attribute.name, attribute.name, attribute.type, attribute.caseExact || attribute.type === 'binary', attribute.multiValued);
+      continue;
+    }
+    for (const sub of attribute.subAttributes ?? []) {
+      add(`${attribute.name}.${sub.name}`, `${attribute.name}.${sub.name}`, sub.type, sub.caseExact || sub.type === 'binary', attribute.multiValued);
+    }
+  }
+  return m;
+}
+
+const withExtensions = new WeakMap<ExtensionDef[], FieldMap>();
+
 export function fieldsOf(resourceType: FilterResourceType): FieldMap {
-  return resourceType === 'User' ? USER_FIELDS : GROUP_FIELDS;
+  if (resourceType === 'Group') return GROUP_FIELDS;
+  const extensions = currentExtensions();
+  if (extensions.length === 0) return USER_FIELDS;
+  let map = withExtensions.get(extensions);
+  if (!map) {
+    map = Object.freeze(Object.assign({}, USER_FIELDS, ...extensions.map(extensionFields)) as Record<string, FieldDef>);
+    withExtensions.set(extensions, map);
+  }
+  return map;
 }
 
 /**
@@ -216,7 +255,10 @@ function candidateKeys(resourceType: FilterResourceType, scimPath: string): stri
   const core = CORE_URN[resourceType];
   // RFC 7644 3.10: a core attribute may be written with its schema URN.
   if (lower.startsWith(`${core}:`)) return [lower.slice(core.length + 1)];
-  const extensions = EXTENSION_URNS[resourceType];
+  const extensions = [
+    ...EXTENSION_URNS[resourceType],
+    ...(resourceType === 'User' ? currentExtensions().map((e) => e.schema.id.toLowerCase()) : []),
+  ];
   if (extensions.some((urn) => lower.startsWith(`${urn}:`))) return [lower];
   // An extension attribute written without its URN is accepted when no core attribute has the name.
   return [lower, ...extensions.map((urn) => `${urn}:${lower}`)];

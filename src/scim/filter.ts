@@ -208,7 +208,7 @@ interface Context {
   scope?: Scope;
 }
 
-type Literal = string | boolean | Date | null;
+type Literal = string | number | boolean | Date | null;
 
 /** Translates a parsed filter into a MongoDB query. */
 export function astToMongo(ast: Filter, resourceType: FilterResourceType): MongoQuery {
@@ -315,6 +315,8 @@ function targetOf(def: FieldDef, scope: Scope | undefined): Target {
     const prefix = `${def.arrayField}.`;
     const target: Target = { field: `${scope.element}.${def.subField}`, anyValue: false };
     if (def.keyField?.startsWith(prefix)) target.keyField = `${scope.element}.${def.keyField.slice(prefix.length)}`;
+    // A shadow key in the parallel array ci.<arrayField> (store/case-keys.ts): the same position.
+    else if (def.keyField?.startsWith(`ci.${prefix}`)) target.keyField = `ci.${scope.element}.${def.keyField.slice(prefix.length + 3)}`;
     return target;
   }
   return { field: def.field, ...(def.keyField ? { keyField: def.keyField } : {}), anyValue: def.multiValued === true };
@@ -345,7 +347,7 @@ function present(target: Target, def: FieldDef): MongoQuery {
   const field = target.field;
   // On an array path each operator asks whether any value satisfies it.
   if (def.type === 'boolean') return { [field]: { $in: [true, false] } };
-  if (def.type === 'dateTime') return { [field]: { $ne: null } };
+  if (def.type === 'dateTime' || def.type === 'integer' || def.type === 'decimal') return { [field]: { $ne: null } };
   // Every non-empty string sorts after "", and no other type compares with a string.
   return { [field]: { $gt: '' } };
 }
@@ -374,6 +376,11 @@ function toLiteral(def: FieldDef, op: Compare['op'], value: Compare['compValue']
       }
       return date;
     }
+    case 'integer':
+    case 'decimal':
+      if (SUBSTRING.has(op)) throw invalidFilter(`"${op}" is not defined for the number attribute "${written}"`);
+      if (typeof value !== 'number') throw invalidFilter(`"${written}" is a number; expected a number, got ${JSON.stringify(value)}`);
+      return value as unknown as Literal;
     default:
       if (def.type === 'binary' && op in ORDERING) {
         throw invalidFilter(`"${op}" is not defined for the binary attribute "${written}"`);

@@ -217,7 +217,13 @@ function resolvePath(path: string, resourceType: PatchResourceType, context: Ope
   }
 
   const found = findAttribute(resourceType, head);
-  if (!found) context.fail('invalidPath', `unknown attribute "${head}"`);
+  if (!found) {
+    // A path under a schema URN this resource type does not serve (for Users: not declared by the
+    // organization, README "Custom schema extensions") names the URN, like a body would.
+    const schemaUrn = /^urn:/i.test(head) && !listResourceSchemas(resourceType).some((s) => head.toLowerCase().startsWith(s.id.toLowerCase()));
+    if (schemaUrn) context.fail('invalidValue', `"${head}" is under a schema this organization does not serve for ${resourceType}s (User extensions are declared with POST /api/v1/schema-extensions)`);
+    context.fail('invalidPath', `unknown attribute "${head}"`);
+  }
   const { attribute } = found;
   let subAttribute = found.subAttribute;
   if (filterText !== undefined && subAttribute !== undefined) {

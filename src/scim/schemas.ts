@@ -5,6 +5,7 @@
  */
 import { SCHEMA_URN } from './schema-types.js';
 import type { AttributeDef, ResourceTypeDef, SchemaDef } from './schema-types.js';
+import { currentExtensions } from './extensions.js';
 
 type AttributeOptions = Partial<Omit<AttributeDef, 'name' | 'description'>>;
 
@@ -277,6 +278,167 @@ export const GROUP_SCHEMA: SchemaDef = {
   ],
 };
 
+// RFC 7643 section 5, 6, 7 and 8.7.2: the schemas of the discovery resources themselves. Every
+// attribute is readOnly: the discovery endpoints only answer GET (RFC 7644 section 4).
+const ro = (name: string, description: string, options: AttributeOptions = {}): AttributeDef =>
+  defineAttribute(name, description, { mutability: 'readOnly', ...options });
+const roComplex = (name: string, description: string, subAttributes: AttributeDef[], options: AttributeOptions = {}): AttributeDef =>
+  defineComplex(name, description, subAttributes, { mutability: 'readOnly', ...options });
+const supported = (what: string): AttributeDef =>
+  ro('supported', `A Boolean value specifying whether ${what} is supported.`, { type: 'boolean', required: true });
+
+export const SERVICE_PROVIDER_CONFIG_SCHEMA: SchemaDef = {
+  id: SCHEMA_URN.serviceProviderConfig,
+  name: 'Service Provider Configuration',
+  description: "Schema for representing the service provider's configuration",
+  attributes: [
+    ro('documentationUri', "An HTTP-addressable URL pointing to the service provider's human-consumable help documentation.", {
+      type: 'reference',
+      referenceTypes: ['external'],
+    }),
+    roComplex('patch', 'A complex type that specifies PATCH configuration options.', [supported('the operation')], { required: true }),
+    roComplex(
+      'bulk',
+      'A complex type that specifies bulk configuration options.',
+      [
+        supported('the operation'),
+        ro('maxOperations', 'An integer value specifying the maximum number of operations.', { type: 'integer', required: true }),
+        ro('maxPayloadSize', 'An integer value specifying the maximum payload size in bytes.', { type: 'integer', required: true }),
+      ],
+      { required: true },
+    ),
+    roComplex(
+      'filter',
+      'A complex type that specifies FILTER options.',
+      [
+        supported('filtering'),
+        ro('maxResults', 'An integer value specifying the maximum number of resources returned in a response.', {
+          type: 'integer',
+          required: true,
+        }),
+      ],
+      { required: true },
+    ),
+    roComplex('changePassword', 'A complex type that specifies configuration options related to changing a password.', [supported('the operation')], {
+      required: true,
+    }),
+    roComplex('sort', 'A complex type that specifies sort result options.', [supported('sorting')], { required: true }),
+    roComplex('etag', 'A complex type that specifies ETag configuration options.', [supported('ETags')], { required: true }),
+    // RFC 7643 8.7.2 lists name, description, specUri and documentationUri; section 5 and its example
+    // also use type and primary (RFC errata 7921), which this server sends.
+    roComplex(
+      'authenticationSchemes',
+      'A complex type that specifies supported authentication scheme properties.',
+      [
+        ro('type', 'The authentication scheme.', {
+          required: true,
+          canonicalValues: ['oauth', 'oauth2', 'oauthbearertoken', 'httpbasic', 'httpdigest'],
+        }),
+        ro('name', 'The common authentication scheme name, e.g., HTTP Basic.', { required: true }),
+        ro('description', 'A description of the authentication scheme.', { required: true }),
+        ro('specUri', "An HTTP-addressable URL pointing to the authentication scheme's specification.", {
+          type: 'reference',
+          referenceTypes: ['external'],
+        }),
+        ro('documentationUri', "An HTTP-addressable URL pointing to the authentication scheme's usage documentation.", {
+          type: 'reference',
+          referenceTypes: ['external'],
+        }),
+        ro('primary', 'A Boolean value indicating the preferred authentication scheme.', { type: 'boolean' }),
+      ],
+      { multiValued: true, required: true },
+    ),
+    // RFC 9865 section 4: the pagination capabilities (cursor and index paging).
+    roComplex('pagination', 'A complex type that specifies pagination options (RFC 9865).', [
+      ro('cursor', 'A Boolean value specifying whether cursor-based pagination is supported.', { type: 'boolean' }),
+      ro('index', 'A Boolean value specifying whether index-based pagination is supported.', { type: 'boolean' }),
+      ro('defaultPaginationMethod', 'The pagination method used when a request names none.', {
+        canonicalValues: ['cursor', 'index'],
+      }),
+      ro('defaultPageSize', 'The number of resources a page holds when the request gives no count.', { type: 'integer' }),
+      ro('maxPageSize', 'The largest count a request may ask for.', { type: 'integer' }),
+      ro('cursorTimeout', 'Seconds a cursor stays valid.', { type: 'integer' }),
+    ]),
+  ],
+};
+
+export const RESOURCE_TYPE_SCHEMA: SchemaDef = {
+  id: SCHEMA_URN.resourceType,
+  name: 'ResourceType',
+  description: 'Specifies the schema that describes a SCIM resource type',
+  attributes: [
+    ro('id', "The resource type's server unique id. May be the same as the 'name' attribute."),
+    ro('name', 'The resource type name.', { required: true }),
+    ro('description', "The resource type's human-readable description."),
+    ro('endpoint', "The resource type's HTTP-addressable endpoint relative to the Base URL, e.g., '/Users'.", {
+      type: 'reference',
+      referenceTypes: ['uri'],
+      required: true,
+    }),
+    ro('schema', "The resource type's primary/base schema URI.", {
+      type: 'reference',
+      referenceTypes: ['uri'],
+      required: true,
+      caseExact: true,
+    }),
+    roComplex('schemaExtensions', "A list of URIs of the resource type's schema extensions.", [
+      ro('schema', 'The URI of a schema extension.', { type: 'reference', referenceTypes: ['uri'], required: true, caseExact: true }),
+      ro('required', 'A Boolean value that specifies whether or not the schema extension is required for the resource type.', {
+        type: 'boolean',
+        required: true,
+      }),
+    ], { multiValued: true }),
+  ],
+};
+
+/** RFC 7643 section 7: the characteristics an attribute definition carries (used at two levels). */
+function attributeCharacteristics(withSubAttributes: boolean): AttributeDef[] {
+  const list = [
+    ro('name', "The attribute's name.", { required: true, caseExact: true }),
+    ro('type', "The attribute's data type.", {
+      required: true,
+      canonicalValues: ['string', 'complex', 'boolean', 'decimal', 'integer', 'dateTime', 'reference', 'binary'],
+    }),
+    ro('multiValued', 'A Boolean value indicating an attribute\'s plurality.', { type: 'boolean', required: true }),
+    ro('description', 'A human-readable description of the attribute.'),
+    ro('required', 'A Boolean value indicating whether or not the attribute is required.', { type: 'boolean' }),
+    ro('canonicalValues', 'A collection of canonical values.', { multiValued: true }),
+    ro('caseExact', 'A Boolean value indicating whether or not a string attribute is case sensitive.', { type: 'boolean' }),
+    ro('mutability', 'Indicates whether or not an attribute is modifiable.', {
+      canonicalValues: ['readOnly', 'readWrite', 'immutable', 'writeOnly'],
+    }),
+    ro('returned', 'Indicates when an attribute is returned in a response (e.g., to a query).', {
+      canonicalValues: ['always', 'never', 'default', 'request'],
+    }),
+    ro('uniqueness', 'Indicates how unique a value must be.', { canonicalValues: ['none', 'server', 'global'] }),
+    ro('referenceTypes', 'Used only with an attribute of type \'reference\'. Specifies a SCIM resourceType that a reference attribute MAY refer to.', {
+      multiValued: true,
+    }),
+  ];
+  if (withSubAttributes) {
+    list.push(roComplex('subAttributes', "Used to define the sub-attributes of a complex attribute.", attributeCharacteristics(false), { multiValued: true }));
+  }
+  return list;
+}
+
+export const SCHEMA_SCHEMA: SchemaDef = {
+  id: SCHEMA_URN.schema,
+  name: 'Schema',
+  description: 'Specifies the schema attribute definitions of a SCIM resource or extension',
+  attributes: [
+    ro('id', 'The unique URI of the schema.', { required: true, caseExact: true }),
+    ro('name', 'The schema\'s human-readable name.'),
+    ro('description', 'The schema\'s human-readable description.'),
+    roComplex('attributes', "A complex attribute that includes the attributes of a schema.", attributeCharacteristics(true), {
+      multiValued: true,
+      required: true,
+    }),
+  ],
+};
+
+/** What /Schemas serves: the resource schemas, then the schemas of the discovery resources. */
+export const DISCOVERY_SCHEMAS: SchemaDef[] = [SERVICE_PROVIDER_CONFIG_SCHEMA, RESOURCE_TYPE_SCHEMA, SCHEMA_SCHEMA];
+
 export const ALL_SCHEMAS: SchemaDef[] = [USER_SCHEMA, GROUP_SCHEMA, ENTERPRISE_USER_SCHEMA, ROSTER_USER_SCHEMA];
 
 export const USER_RESOURCE_TYPE: ResourceTypeDef = {
@@ -315,17 +477,18 @@ export interface AttributeLookup {
 
 const SCHEMAS_BY_ID = new Map(ALL_SCHEMAS.map((schema) => [schema.id, schema]));
 
-/** The schema definition with this URN, matched case-insensitively. */
+/** The schema definition with this URN, matched case-insensitively (the organization's extensions included). */
 export function findSchema(id: string): SchemaDef | undefined {
   const wanted = id.toLowerCase();
-  return ALL_SCHEMAS.find((schema) => schema.id.toLowerCase() === wanted);
+  return [...ALL_SCHEMAS, ...currentExtensions().map((e) => e.schema)].find((schema) => schema.id.toLowerCase() === wanted);
 }
 
-/** The resource type's core schema followed by its extensions. */
+/** The resource type's core schema followed by its extensions, the calling organization's custom ones last. */
 export function listResourceSchemas(resourceType: ScimResourceType): SchemaDef[] {
   const definition = resourceType === 'User' ? USER_RESOURCE_TYPE : GROUP_RESOURCE_TYPE;
   const ids = [definition.schema, ...definition.schemaExtensions.map((extension) => extension.schema)];
-  return ids.map((id) => SCHEMAS_BY_ID.get(id)).filter((schema): schema is SchemaDef => schema !== undefined);
+  const schemas = ids.map((id) => SCHEMAS_BY_ID.get(id)).filter((schema): schema is SchemaDef => schema !== undefined);
+  return resourceType === 'User' ? [...schemas, ...currentExtensions().map((e) => e.schema)] : schemas;
 }
 
 /** The extension schema URN this string names exactly (case-insensitive), for whole-extension paths. */

@@ -35,6 +35,8 @@ export const AUDIT_ACTIONS = [
   'import.resumed',
   'import.completed',
   'import.failed',
+  'schema_extension.created',
+  'schema_extension.updated',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

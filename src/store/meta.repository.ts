@@ -16,6 +16,11 @@ export class MetaRepository {
     this.meta = store.models.Meta.collection as unknown as Collection<MetaRecord>;
   }
 
+  /** Whether the marker was claimed. */
+  async has(key: string): Promise<boolean> {
+    return (await this.meta.findOne({ _id: key })) !== null;
+  }
+
   /** True for exactly one caller, even across processes started at once. */
   async claim(key: string, value: unknown, now: Date): Promise<boolean> {
     try {

@@ -373,6 +373,25 @@ const importKeySchema = new Schema(
 );
 importKeySchema.index({ orgId: 1, jobId: 1 }, { name: 'org_job' });
 
+// Custom schema extensions an organization declares (README "Custom schema extensions"); _id is
+// "<orgId>:<lower-cased URN>", so a URN is declared once per organization by an atomic insert.
+const schemaExtensionSchema = new Schema(
+  {
+    _id: String,
+    orgId: { type: String, required: true },
+    key: String,
+    urn: String,
+    name: String,
+    description: String,
+    attributes: [Schema.Types.Mixed],
+    created: Date,
+    lastModified: Date,
+    version: Number,
+  },
+  opts,
+);
+schemaExtensionSchema.index({ orgId: 1 }, { name: 'org' });
+
 export function createModels(connection: Connection) {
   return {
     Organization: connection.model('Organization', organizationSchema, 'organizations'),
@@ -393,6 +412,7 @@ export function createModels(connection: Connection) {
     Session: connection.model('Session', sessionSchema, 'sessions'),
     SigninThrottle: connection.model('SigninThrottle', signinThrottleSchema, 'signin_throttle'),
     PasswordReset: connection.model('PasswordReset', passwordResetSchema, 'password_resets'),
+    SchemaExtension: connection.model('SchemaExtension', schemaExtensionSchema, 'schema_extensions'),
   };
 }
 

@@ -1,3 +1,5 @@
+import { CASE_KEYS_VERSION, withCaseKeys } from './case-keys.js';
+import { MetaRepository } from './meta.repository.js';
 import type { Collection, Filter, Sort } from 'mongodb';
 import type { Store } from './connection.js';
 import { asDuplicateKey } from './errors.js';
@@ -65,6 +67,12 @@ export interface UserRecord {
   invitedAt?: Date;
   onboardedAt?: Date;
   deletedAt?: Date;
+  /** Lower-cased shadow keys (store/case-keys.ts), written by this repository; never returned. */
+  ci?: Record<string, unknown>;
+  ciVersion?: number;
+  /** Custom extension values by extension key, and their lower-cased shadow keys (scim/extensions.ts). */
+  ext?: Record<string, Record<string, unknown>>;
+  ciExt?: Record<string, Record<string, unknown>>;
   previousStatus?: UserStatus;
   passwordHash?: string;
   /** Set with a temporary password: sign-in asks for a new one first (PRODUCT.md "Side API"). */
@@ -112,13 +120,53 @@ export class UserRepository {
   /** Conditional writes per user, serialized in-process (see keyed-mutex.ts for FerretDB 1.x). */
   private readonly writes = new KeyedMutex();
 
+  private readonly meta: MetaRepository;
+
   constructor(store: Store) {
     this.users = store.models.User.collection as unknown as Collection<UserRecord>;
+    this.meta = new MetaRepository(store);
   }
+
+  /** Extra shadow keys for a record (custom extension values), set by the domain layer. */
+  extraCaseKeys: (user: UserRecord) => Record<string, unknown> = () => ({});
+
+  /** The document written for a record: its lower-cased shadow keys recomputed (store/case-keys.ts). */
+  private stored(user: UserRecord): UserRecord {
+    return withCaseKeys(user, this.extraCaseKeys(user));
+  }
+
+  /**
+   * Writes the shadow keys of users stored before they existed (or under an older shape), a batch
+   * at a time, so startup never holds the collection in memory. A user written meanwhile is skipped:
+   * its writer stored the keys. Returns how many users were updated.
+   */
+  async backfillCaseKeys(batchSize = 500): Promise<number> {
+    // Done once per shape: later writes store the keys themselves. One cursor over the collection
+    // (the driver holds one batch at a time): on FerretDB 1.x, which scans for anything but an _id
+    // lookup, a query per batch would read the collection once per batch.
+    const marker = `users.caseKeys.v${CASE_KEYS_VERSION}`;
+    if (await this.meta.has(marker)) return 0;
+    let updated = 0;
+    for await (const user of this.users.find({} as Filter<UserRecord>, { batchSize })) {
+      if (user.ciVersion === CASE_KEYS_VERSION) continue;
+      // Under the user's write lock, from the user as it is now, by _id alone (the one filter
+      // FerretDB 1.x serves from an index; it applies no update filter atomically anyway).
+      updated += await this.writes.run(user._id, async () => {
+        const current = await this.users.findOne({ _id: user._id } as Filter<UserRecord>);
+        if (!current || current.ciVersion === CASE_KEYS_VERSION) return 0;
+        const { ci, ciVersion } = this.stored(current);
+        const result = await this.users.updateOne({ _id: user._id } as Filter<UserRecord>, { $set: { ci, ciVersion } } as never);
+        return result.modifiedCount;
+      });
+    }
+    await this.meta.claim(marker, { updated }, new Date());
+    return updated;
+  }
+
 
   async insert(user: UserRecord): Promise<void> {
     try {
-      await this.users.insertOne(user);
+      await this.users.insertOne(this.stored(user));
     } catch (err) {
       throw asDuplicateKey(err) ?? err;
     }
@@ -160,7 +208,7 @@ export class UserRepository {
       try {
         const result = await this.users.replaceOne(
           { _id: user._id, orgId, version: expectedVersion, ...VISIBLE } as Filter<UserRecord>,
-          user,
+          this.stored(user),
         );
         return result.matchedCount === 1;
       } catch (err) {
@@ -234,7 +282,7 @@ export class UserRepository {
       try {
         const result = await this.users.replaceOne(
           { _id: user._id, orgId, version: expectedVersion, status: 'deleted' } as Filter<UserRecord>,
-          user,
+          this.stored(user),
         );
         return result.matchedCount === 1;
       } catch (err) {

@@ -1,12 +1,14 @@
 /**
  * Seed users for the benchmarks, shaped exactly as Roster stores them: the SCIM
  * body goes through parseUserResource and recordFieldsFrom (src/domain/users/
- * user.mapper.ts), then gets the fields UserService.create adds.
+ * user.mapper.ts), then gets the fields UserService.create adds and the lower-cased shadow keys
+ * the repository writes (src/store/case-keys.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { Collection } from 'mongodb';
 import { parseUserResource, recordFieldsFrom } from '../../../src/domain/users/user.mapper.js';
 import type { UserRecord } from '../../../src/store/user.repository.js';
+import { withCaseKeys } from '../../../src/store/case-keys.js';
 
 export const GIVEN = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Frances', 'Ken', 'Margaret', 'Dennis', 'Radia', 'Leslie'];
 export const FAMILY = [
@@ -55,7 +57,7 @@ export function seedUser(plan: SeedPlan, i: number, random: () => number): UserR
   });
   const id = randomUUID();
   const { created, lastModified } = seedTimes(plan, i, random);
-  return {
+  return withCaseKeys({
     _id: id,
     orgId: plan.orgId,
     ...recordFieldsFrom(input, id),
@@ -64,7 +66,7 @@ export function seedUser(plan: SeedPlan, i: number, random: () => number): UserR
     created,
     lastModified,
     version: 1,
-  };
+  });
 }
 
 /** insertMany in batches; calls `progress` after each batch. */

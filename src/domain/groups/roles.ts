@@ -16,24 +16,25 @@ export function findRole(org: Pick<OrganizationRecord, 'roles'>, text: string): 
 }
 
 /**
- * PRODUCT.md "Roles and groups": effective roles are the direct ones (SCIM `roles`, e.g. Entra app
- * roles) plus those of bound groups the user is in. In `single` mode the highest precedence wins; with
- * no role the organization's defaultRole applies. A direct value that names no role of the
- * organization is not a role Roster knows: it is passed through as sent and takes no part in
- * precedence or the default.
+ * Effective roles (docs/architecture.md "Groups and memberships", README "Roles"): the direct ones
+ * (SCIM `roles`, e.g. Entra app roles) plus those of bound groups the user is in. In `single` mode the
+ * highest precedence wins; in `multiple` mode every one is listed. A direct value that names no role
+ * of the organization is passed through as sent and takes no part in precedence. The organization's
+ * defaultRole applies only when the user would otherwise have no role at all: a direct assignment
+ * from the identity provider is the user's role set, even when it names roles Roster does not know.
+ * What the client sent with a direct value (`type`, `primary`, true or false) reads back unchanged.
  */
 export function effectiveRoles(org: OrganizationRecord, direct: MultiValue[] | undefined, groupRoleKeys: string[]): RoleValue[] {
   const known = new Map<string, RoleRecord>();
+  const sent = new Map<string, MultiValue>();
   const passthrough: RoleValue[] = [];
   for (const value of direct ?? []) {
     const role = typeof value.value === 'string' ? findRole(org, value.value) : undefined;
-    if (role) known.set(role.key, role);
-    else if (value.value !== undefined) {
-      const v: RoleValue = { value: String(value.value) };
-      if (value.display !== undefined) v.display = value.display;
-      if (value.type !== undefined) v.type = value.type;
-      if (value.primary) v.primary = true;
-      passthrough.push(v);
+    if (role) {
+      known.set(role.key, role);
+      if (!sent.has(role.key)) sent.set(role.key, value);
+    } else if (value.value !== undefined) {
+      passthrough.push(withClientFlags({ value: String(value.value), ...(value.display !== undefined ? { display: value.display } : {}) }, value));
     }
   }
   for (const key of groupRoleKeys) {
@@ -42,9 +43,22 @@ export function effectiveRoles(org: OrganizationRecord, direct: MultiValue[] | u
   }
   let roles = [...known.values()].sort((a, b) => b.precedence - a.precedence || a.key.localeCompare(b.key));
   if (org.roleMode === 'single') roles = roles.slice(0, 1);
-  if (roles.length === 0) {
+  if (roles.length === 0 && passthrough.length === 0) {
     const fallback = org.roles.find((r) => r.key === org.defaultRole);
     if (fallback) roles = [fallback];
   }
-  return [...roles.map((r) => ({ value: r.key, display: r.name })), ...passthrough];
+  return [
+    ...roles.map((r) => {
+      const from = sent.get(r.key);
+      const v: RoleValue = { value: r.key, display: r.name };
+      return from ? withClientFlags(v, from) : v;
+    }),
+    ...passthrough,
+  ];
+}
+
+function withClientFlags(v: RoleValue, from: MultiValue): RoleValue {
+  if (from.type !== undefined) v.type = from.type;
+  if (typeof from.primary === 'boolean') v.primary = from.primary;
+  return v;
 }

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
-import { ImportFileError, mapHeader, rowValues, SourceReadError, tagSourceErrors, type ImportColumn, type RowSource } from './rows.js';
+import { ImportFileError, mapHeader, rowValues, SourceReadError, tagSourceErrors, type ImportColumn, type ExtensionColumn, type RowSource } from './rows.js';
 
 /** A field or record larger than this is not an invitation row: the file is refused rather than buffered. */
 const MAX_RECORD_BYTES = 64 * 1024;
@@ -63,7 +63,7 @@ export async function* csvRows(chunks: AsyncIterable<Buffer>): RowSource {
   input.pipe(parser);
 
   let record = 0;
-  let header: Map<number, ImportColumn> | undefined;
+  let header: Map<number, ImportColumn | ExtensionColumn> | undefined;
   try {
     for await (const cells of parser as AsyncIterable<string[]>) {
       record += 1;

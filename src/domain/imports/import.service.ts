@@ -1,3 +1,4 @@
+import { runWithExtensions, type ExtensionDef } from '../../scim/extensions.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
@@ -167,6 +168,9 @@ export class ImportService {
     const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.options = { ...options, leaseMs, sweepIntervalMs: options.sweepIntervalMs ?? leaseMs };
   }
+
+  /** The organization's custom schema extensions (set by app.ts; none by default). */
+  extensionsFor: (orgId: string) => Promise<ExtensionDef[]> = async () => [];
 
   // ---- the API ----
 
@@ -521,7 +525,10 @@ export class ImportService {
     if (first !== undefined && first < row.row) return failed('duplicateInFile', `duplicate of row ${first}`);
     try {
       const resumed = run.suspects.has(row.row);
-      const sent = await this.invitations.invite(ctx, parsed.data as InviteInput, job.linkBase, { jobId: job._id, row: row.row, resumed });
+      // Extension columns (README "Custom schema extensions") go to the user as the organization declared them.
+      const input: InviteInput & { extensions?: Record<string, string> } = { ...(parsed.data as InviteInput), ...(row.values.extensions ? { extensions: row.values.extensions } : {}) };
+      const defs = await this.extensionsFor(job.orgId);
+      const sent = await runWithExtensions(defs, () => this.invitations.invite(ctx, input, job.linkBase, { jobId: job._id, row: row.row, resumed }));
       return invited(sent.userId);
     } catch (err) {
       if (!(err instanceof ScimError) || err.status >= 500) throw err;

@@ -1,5 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-import { IMPORT_COLUMNS, ImportFileError, tagSourceErrors, type ImportColumn, type RowSource, type RowValues } from './rows.js';
+import { IMPORT_COLUMNS, ImportFileError, isExtensionColumn, tagSourceErrors, type ImportColumn, type RowSource, type RowValues } from './rows.js';
 
 /** One array element larger than this is not an invitation row; the file is refused rather than buffered. */
 const MAX_ELEMENT_CHARS = 64 * 1024;
@@ -119,6 +119,12 @@ export async function* jsonRows(chunks: AsyncIterable<Buffer>): RowSource {
     let problem: string | undefined;
     for (const [key, raw] of Object.entries(value as Record<string, unknown>)) {
       const name = key.trim().toLowerCase();
+      if (isExtensionColumn(key.trim())) {
+        if (typeof raw === 'string' && raw.trim() !== '') values.extensions = { ...values.extensions, [key.trim()]: raw.trim() };
+        else if (typeof raw === 'number' || typeof raw === 'boolean') values.extensions = { ...values.extensions, [key.trim()]: String(raw) };
+        else if (raw !== null && raw !== undefined && raw !== '') problem ??= `${key.trim()}: expected a string, got ${Array.isArray(raw) ? 'an array' : 'an object'}`;
+        continue;
+      }
       if (!(IMPORT_COLUMNS as readonly string[]).includes(name)) continue;
       const column = name as ImportColumn;
       if (values[column] !== undefined) {

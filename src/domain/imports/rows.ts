@@ -10,8 +10,22 @@ export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 export const IMPORT_COLUMNS = ['email', 'role', 'name', 'company'] as const;
 export type ImportColumn = (typeof IMPORT_COLUMNS)[number];
 
+/**
+ * A column named by a custom extension attribute path, `<URN>:<attribute>` (README "Custom schema
+ * extensions"): its cells go to that attribute like a core attribute's would.
+ */
+export type ExtensionColumn = `urn:${string}`;
+
 /** Cell texts, trimmed; a blank cell is '' (so "the column is there but empty" stays visible). */
-export type RowValues = Partial<Record<ImportColumn, string>>;
+export type RowValues = Partial<Record<ImportColumn, string>> & {
+  /** Non-blank cells of extension columns, by the header as written. */
+  extensions?: Record<string, string>;
+};
+
+/** An extension column header: `urn:` (any case) followed by more. */
+export function isExtensionColumn(name: string): name is ExtensionColumn {
+  return /^urn:.+:.+/i.test(name);
+}
 
 export interface SourceRow {
   /** CSV and XLSX: the spreadsheet row number (the header is row 1); JSON: the 1-based array index. */
@@ -79,21 +93,22 @@ const MAX_LISTED_HEADERS = 8;
  * Maps header cells to the known columns (case-insensitive, trimmed). Returns column index → name.
  * Throws ImportFileError when the email column is missing or a known column appears twice.
  */
-export function mapHeader(cells: readonly string[], headerRow: number, describe: (index: number) => string): Map<number, ImportColumn> {
-  const map = new Map<number, ImportColumn>();
-  const seen = new Map<ImportColumn, number>();
+export function mapHeader(cells: readonly string[], headerRow: number, describe: (index: number) => string): Map<number, ImportColumn | ExtensionColumn> {
+  const map = new Map<number, ImportColumn | ExtensionColumn>();
+  const seen = new Map<string, number>();
   cells.forEach((cell, index) => {
     const name = cell.trim().toLowerCase();
-    if (!(IMPORT_COLUMNS as readonly string[]).includes(name)) return;
-    const column = name as ImportColumn;
-    const first = seen.get(column);
+    const extension = isExtensionColumn(cell.trim());
+    if (!extension && !(IMPORT_COLUMNS as readonly string[]).includes(name)) return;
+    const column = extension ? (cell.trim() as ExtensionColumn) : (name as ImportColumn);
+    const first = seen.get(name);
     if (first !== undefined) {
       throw new ImportFileError(
         `file: the header (row ${headerRow}) has two "${column}" columns (${describe(first)} and ${describe(index)})`,
         'invalidValue',
       );
     }
-    seen.set(column, index);
+    seen.set(name, index);
     map.set(index, column);
   });
   if (!seen.has('email')) {
@@ -110,12 +125,14 @@ export function mapHeader(cells: readonly string[], headerRow: number, describe:
 }
 
 /** The values of one data row under a header map; undefined when every mapped cell is blank. */
-export function rowValues(cells: (index: number) => string | undefined, header: Map<number, ImportColumn>): RowValues | undefined {
+export function rowValues(cells: (index: number) => string | undefined, header: Map<number, ImportColumn | ExtensionColumn>): RowValues | undefined {
   const values: RowValues = {};
   let any = false;
   for (const [index, column] of header) {
     const text = (cells(index) ?? '').trim();
-    values[column] = text;
+    if (isExtensionColumn(column)) {
+      if (text !== '') values.extensions = { ...values.extensions, [column]: text };
+    } else values[column] = text;
     if (text !== '') any = true;
   }
   return any ? values : undefined;

@@ -8,6 +8,7 @@ import {
   SourceReadError,
   tagSourceErrors,
   type ImportColumn,
+  type ExtensionColumn,
   type RowSource,
 } from './rows.js';
 
@@ -68,7 +69,7 @@ export async function* xlsxRows(chunks: AsyncIterable<Buffer>): RowSource {
   });
 
   let sheetFound = false;
-  let header: Map<number, ImportColumn> | undefined;
+  let header: Map<number, ImportColumn | ExtensionColumn> | undefined;
   try {
     for await (const sheet of reader) {
       // The first tab: workbook.xml names the sheets in tab order, and is read before the worksheets.

@@ -100,6 +100,8 @@ export class InvitationService {
       throw badRequest('invalidValue', `company: "${input.company}" is not one of the organization's companies`);
     }
     const body: Record<string, unknown> = {
+      // Import extension columns, `<URN>:<attribute>` (flattened keys the User mapper reads).
+      ...((input as { extensions?: Record<string, string> }).extensions ?? {}),
       userName: input.email,
       emails: [{ value: input.email, type: 'work', primary: true }],
       ...(input.name ? { displayName: input.name, name: { formatted: input.name } } : {}),

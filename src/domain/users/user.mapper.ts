@@ -1,6 +1,7 @@
 import { badRequest } from '../../scim/errors.js';
 import { MAX_VALUE_PATH_ELEMENTS } from '../../scim/filter.js';
 import { SCHEMA_URN } from '../../scim/schema-types.js';
+import { currentExtensions, extensionCaseKeys, extensionToScim, parseExtensionObject, type ExtensionDef } from '../../scim/extensions.js';
 import type { AddressValue, MultiValue, UserRecord } from '../../store/user.repository.js';
 
 /**
@@ -33,6 +34,8 @@ export interface UserInput {
   roles?: MultiValue[];
   x509Certificates?: MultiValue[];
   enterprise?: NonNullable<UserRecord['enterprise']>;
+  /** Values of the organization's custom extensions, by storage key (scim/extensions.ts). */
+  ext?: Record<string, Record<string, unknown>>;
   password?: string;
 }
 
@@ -144,7 +147,8 @@ function multiValues(value: unknown, path: string): MultiValue[] | undefined {
     const primary = optBoolean(item.primary, `${path}[${i}].primary`);
     if (display !== undefined) mv.display = display;
     if (type !== undefined) mv.type = type;
-    if (primary) mv.primary = true;
+    // RFC 7644 3.5.1: what the client wrote reads back, so `primary: false` is kept too.
+    if (primary !== undefined) mv.primary = primary;
     out.push(mv);
   });
   return onePrimary(out, path);
@@ -172,8 +176,9 @@ function addresses(value: unknown): AddressValue[] | undefined {
       const v = optString(item[part], `addresses[${i}].${part}`);
       if (v !== undefined) address[part] = v;
     }
-    if (optBoolean(item.primary, `addresses[${i}].primary`)) address.primary = true;
-    if (Object.keys(address).length) out.push(address);
+    const primary = optBoolean(item.primary, `addresses[${i}].primary`);
+    if (primary !== undefined) address.primary = primary;
+    if (Object.keys(address).some((k) => k !== 'primary')) out.push(address);
   });
   return onePrimary(out, 'addresses');
 }
@@ -263,6 +268,8 @@ export function parseUserResource(raw: unknown): UserInput {
   if (addr) input.addresses = addr;
   const ent = enterpriseFrom(extension(body, SCHEMA_URN.enterpriseUser));
   if (ent) input.enterprise = ent;
+  const ext = customExtensions(body);
+  if (ext) input.ext = ext;
   if (body.password !== undefined && body.password !== null) {
     if (typeof body.password !== 'string' || body.password.length === 0) {
       throw badRequest('invalidValue', 'attribute "password" must be a non-empty string');
@@ -271,6 +278,77 @@ export function parseUserResource(raw: unknown): UserInput {
     input.password = body.password;
   }
   return input;
+}
+
+const BUILT_IN_URNS = [SCHEMA_URN.user, SCHEMA_URN.enterpriseUser, SCHEMA_URN.rosterUser].map((u) => u.toLowerCase());
+
+/**
+ * The organization's custom extension values in a body (README "Custom schema extensions"): under
+ * the URN as an object, or as flattened `<URN>:<attribute>` keys. A URN-named attribute of no
+ * schema this organization serves is 400 invalidValue naming it (RFC 7644 3.12), so a provider's
+ * mapping to an undeclared extension fails loudly instead of losing data (Entra ID sends custom
+ * extensions without listing them in `schemas`). Ignored instead: an unknown URN the body's
+ * `schemas` lists (the client declares a schema Roster does not serve, and RFC 7644 3.3 lets the
+ * service provider ignore content it does not support), a null under an unknown URN (clearing what
+ * was never stored), and the built-in schemas (Roster's readOnly lifecycle extension comes back on
+ * a GET-modify-PUT; RFC 7644 3.5.1 ignores readOnly values).
+ */
+function customExtensions(body: Json): Record<string, Record<string, unknown>> | undefined {
+  const extensions = currentExtensions();
+  const listed = Array.isArray(body.schemas) ? body.schemas.filter((u): u is string => typeof u === 'string').map((u) => u.toLowerCase()) : [];
+  const sent = new Map<ExtensionDef, Json>();
+  for (const [key, value] of Object.entries(body)) {
+    if (!/^urn:/i.test(key)) continue;
+    const lower = key.toLowerCase();
+    if (BUILT_IN_URNS.some((urn) => lower === urn || lower.startsWith(`${urn}:`))) continue;
+    const extension = extensions.find((e) => lower === e.schema.id.toLowerCase() || lower.startsWith(`${e.schema.id.toLowerCase()}:`));
+    if (!extension) {
+      if (value === null || listed.some((urn) => lower === urn || lower.startsWith(`${urn}:`))) continue;
+      throw badRequest(
+        'invalidValue',
+        `"${key}" names a schema extension this organization has not declared; declare it with POST /api/v1/schema-extensions or remove it from the provider's mapping`,
+      );
+    }
+    const values = sent.get(extension) ?? {};
+    if (lower === extension.schema.id.toLowerCase()) {
+      if (value === null) continue;
+      if (!isObject(value)) throw badRequest('invalidValue', `attribute "${extension.schema.id}" must be an object`);
+      Object.assign(values, value);
+    } else {
+      values[key.slice(extension.schema.id.length + 1)] = value;
+    }
+    sent.set(extension, values);
+  }
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const extension of extensions) {
+    const values = parseExtensionObject(extension, sent.get(extension) ?? {});
+    if (values) out[extension.key] = values;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+/**
+ * A write through SCIM replaces the values of the organization's extensions; values of extensions
+ * not in the request's context are kept. An immutable attribute (RFC 7643 7) keeps its value once set.
+ */
+export function carryExtensions(current: UserRecord, next: UserRecord): void {
+  const inContext = new Set(currentExtensions().map((e) => e.key));
+  for (const [key, values] of Object.entries(current.ext ?? {})) {
+    if (!inContext.has(key)) {
+      next.ext = { ...next.ext, [key]: values };
+      if (current.ciExt?.[key]) next.ciExt = { ...next.ciExt, [key]: current.ciExt[key]! };
+    }
+  }
+  for (const extension of currentExtensions()) {
+    for (const attribute of extension.schema.attributes) {
+      if (attribute.mutability !== 'immutable') continue;
+      const before = current.ext?.[extension.key]?.[attribute.name];
+      const after = next.ext?.[extension.key]?.[attribute.name];
+      if (before !== undefined && JSON.stringify(before) !== JSON.stringify(after)) {
+        throw badRequest('mutability', `attribute "${extension.schema.id}:${attribute.name}" is immutable`);
+      }
+    }
+  }
 }
 
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -306,6 +384,16 @@ export function recordFieldsFrom(input: UserInput, id: string): Omit<
   }
   if (input.addresses) fields.addresses = input.addresses;
   if (input.enterprise) fields.enterprise = input.enterprise;
+  if (input.ext) {
+    fields.ext = input.ext;
+    const ciExt: Record<string, Record<string, unknown>> = {};
+    for (const extension of currentExtensions()) {
+      const values = input.ext[extension.key];
+      const keys = values ? extensionCaseKeys(extension, values) : undefined;
+      if (keys) ciExt[extension.key] = keys;
+    }
+    if (Object.keys(ciExt).length) fields.ciExt = ciExt;
+  }
   return fields;
 }
 
@@ -346,6 +434,12 @@ export function userToScim(user: UserRecord, scimBaseUrl: string, derived?: Deri
     out[SCHEMA_URN.enterpriseUser] = manager
       ? { ...rest, manager: { ...manager, $ref: `${scimBaseUrl}/Users/${manager.value}` } }
       : rest;
+  }
+  for (const extension of currentExtensions()) {
+    const values = user.ext?.[extension.key];
+    if (!values || Object.keys(values).length === 0) continue;
+    schemas.push(extension.schema.id);
+    out[extension.schema.id] = extensionToScim(values);
   }
   schemas.push(SCHEMA_URN.rosterUser);
   const lifecycle: Json = { status: user.status };

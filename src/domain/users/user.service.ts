@@ -14,10 +14,10 @@ import { checkEmailDomain } from '../rules/email-domain.js';
 import { holdsSeat, SeatService, type SeatHold, type SeatUsage } from '../seats.js';
 import { hashPassword } from '../secrets.js';
 import { newId } from '../tokens.js';
-import { parseUserResource, recordFieldsFrom, signInEmail, userToScim, type DerivedUserData, type UserInput } from './user.mapper.js';
+import { carryExtensions, parseUserResource, recordFieldsFrom, signInEmail, userToScim, type DerivedUserData, type UserInput } from './user.mapper.js';
 import { GroupRepository } from '../../store/group.repository.js';
 import { MembershipRepository } from '../../store/membership.repository.js';
-import { caseInsensitiveEquality, equalityValue, idsCondition, MAX_MEMBERSHIP_FILTER_IDS, resolveConditions } from '../groups/membership-filter.js';
+import { equalityValue, idsCondition, MAX_MEMBERSHIP_FILTER_IDS, resolveConditions } from '../groups/membership-filter.js';
 import { effectiveRoles, findRole } from '../groups/roles.js';
 
 /** How often a write is retried when another request changed the same user in between. */
@@ -180,15 +180,16 @@ export class UserService {
         const groupId = equalityValue(condition, 'groups.value');
         return idsCondition(await this.memberships.userIdsIn(ctx.orgId, [groupId], MAX_MEMBERSHIP_FILTER_IDS + 1), 'groups.value');
       },
-      'roles.value': async (condition) => {
-        const text = caseInsensitiveEquality(condition);
+      // roles.value is case-insensitive: filter.ts compares its lower-cased shadow key (store/case-keys.ts).
+      'ci.roles.value': async (condition) => {
+        const text = typeof condition === 'string' ? condition : undefined;
         // Only equality reaches the group-granted roles; other comparisons match direct roles.
-        if (text === undefined) return { 'roles.value': condition };
+        if (text === undefined) return { 'ci.roles.value': condition };
         const role = findRole(await this.org(ctx.orgId), text);
         const bound = role ? await this.groups.findBoundTo(ctx.orgId, [role.key]) : [];
-        if (bound.length === 0) return { 'roles.value': condition };
+        if (bound.length === 0) return { 'ci.roles.value': condition };
         const ids = await this.memberships.userIdsIn(ctx.orgId, bound.map((g) => g._id), MAX_MEMBERSHIP_FILTER_IDS + 1);
-        return { $or: [{ 'roles.value': condition }, idsCondition(ids, 'roles.value')] };
+        return { $or: [{ 'ci.roles.value': condition }, idsCondition(ids, 'roles.value')] };
       },
     });
   }
@@ -327,6 +328,7 @@ export class UserService {
         lastModified: this.clock.now(),
         version: current.version + 1,
       };
+      carryExtensions(current, user);
       for (const key of ['invitedAt', 'onboardedAt', 'passwordHash', 'mustChangePassword', 'accessEnded'] as const) {
         if (current[key] !== undefined) (user as unknown as Record<string, unknown>)[key] = current[key];
       }

@@ -5,6 +5,18 @@ import { buildServiceProviderConfig, type ServiceProviderConfigOptions } from '.
 import { SCHEMA_URN } from '../../scim/schema-types.js';
 import { notFound } from '../../scim/errors.js';
 import { externalBaseUrl, sendScim } from '../respond.js';
+import { currentExtensions } from '../../scim/extensions.js';
+
+/** The schemas served, with the calling organization's custom extensions when a token came with the request. */
+function schemasOf(deps: DiscoveryDeps): SchemaDef[] {
+  return [...deps.schemas, ...currentExtensions().map((e) => e.schema)];
+}
+
+function resourceTypesOf(deps: DiscoveryDeps): ResourceTypeDef[] {
+  const custom = currentExtensions().map((e) => ({ schema: e.schema.id, required: false }));
+  if (custom.length === 0) return deps.resourceTypes;
+  return deps.resourceTypes.map((rt) => (rt.id === 'User' ? { ...rt, schemaExtensions: [...rt.schemaExtensions, ...custom] } : rt));
+}
 
 export interface DiscoveryDeps {
   baseUrl: string;
@@ -33,18 +45,18 @@ export function discoveryRouter(deps: DiscoveryDeps): Router {
     sendScim(res, 200, buildServiceProviderConfig({ ...deps.serviceProvider, baseUrl: scimBase(req) }));
   });
   router.get('/ResourceTypes', (req, res) => {
-    sendScim(res, 200, listResponse(deps.resourceTypes.map((rt) => resourceTypeToResource(rt, scimBase(req)))));
+    sendScim(res, 200, listResponse(resourceTypesOf(deps).map((rt) => resourceTypeToResource(rt, scimBase(req)))));
   });
   router.get('/ResourceTypes/:id', (req, res) => {
-    const rt = deps.resourceTypes.find((r) => r.id.toLowerCase() === req.params.id.toLowerCase());
+    const rt = resourceTypesOf(deps).find((r) => r.id.toLowerCase() === req.params.id.toLowerCase());
     if (!rt) throw notFound(`ResourceType ${req.params.id} not found`);
     sendScim(res, 200, resourceTypeToResource(rt, scimBase(req)));
   });
   router.get('/Schemas', (req, res) => {
-    sendScim(res, 200, listResponse(deps.schemas.map((s) => schemaToResource(s, scimBase(req)))));
+    sendScim(res, 200, listResponse(schemasOf(deps).map((s) => schemaToResource(s, scimBase(req)))));
   });
   router.get('/Schemas/:id', (req, res) => {
-    const schema = deps.schemas.find((s) => s.id.toLowerCase() === req.params.id.toLowerCase());
+    const schema = schemasOf(deps).find((s) => s.id.toLowerCase() === req.params.id.toLowerCase());
     if (!schema) throw notFound(`Schema ${req.params.id} not found`);
     sendScim(res, 200, schemaToResource(schema, scimBase(req)));
   });

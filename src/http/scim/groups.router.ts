@@ -25,15 +25,20 @@ function ifMatch(req: Request): string | undefined {
  * The groups with their members when the projection returns them. With `excludedAttributes=members`
  * (what Entra ID sends) the memberships collection is not read at all.
  */
-async function withMembers(deps: GroupsRouterDeps, c: RequestContext, groups: GroupRecord[], projection: ProjectionOptions): Promise<GroupView[]> {
+async function withMembers(deps: Pick<GroupsRouterDeps, 'groups'>, c: RequestContext, groups: GroupRecord[], projection: ProjectionOptions): Promise<GroupView[]> {
   if (groups.length === 0 || !isAttributeReturned('Group', 'members', projection)) return groups.map((group) => ({ group }));
   if (groups.length === 1) return [{ group: groups[0]!, members: await deps.groups.members(c, groups[0]!._id) }];
   const members = await deps.groups.membersOf(c, groups.map((g) => g._id));
   return groups.map((group) => ({ group, members: members.get(group._id) ?? [] }));
 }
 
-async function present(deps: GroupsRouterDeps, c: RequestContext, groups: GroupRecord[], projection: ProjectionOptions) {
+async function present(deps: Pick<GroupsRouterDeps, 'groups'>, c: RequestContext, groups: GroupRecord[], projection: ProjectionOptions) {
   return (await withMembers(deps, c, groups, projection)).map((view) => projectResource(deps.groups.toScim(view, c), 'Group', projection));
+}
+
+/** Groups as a list presents them (members only when projected); also for POST /.search at the root. */
+export function presentGroups(groups: GroupService, c: RequestContext, items: GroupRecord[], projection: ProjectionOptions) {
+  return present({ groups }, c, items, projection);
 }
 
 /** GET /Groups and POST /Groups/.search: index or cursor (RFC 9865) paging, as for Users. */

@@ -105,13 +105,3 @@ export function searchBody(body: unknown): Record<string, unknown> {
   }
   return b;
 }
-
-/** POST /.search (RFC 7644 3.4.3) at the root: every resource type; Users are the only one yet. */
-export function rootSearchRouter(deps: UsersRouterDeps): Router {
-  const router = Router();
-  router.post('/', async (req, res) => {
-    const params = parseListParams(searchBody(req.body), deps.limits);
-    sendScim(res, 200, await listUsers(deps, requestContext(req, deps.baseUrl), params));
-  });
-  return router;
-}

@@ -22,33 +22,33 @@ describe('field map', () => {
       ['User', 'USERNAME', 'userName', 'userNameKey'],
       ['User', `${CORE}:userName`, 'userName', 'userNameKey'],
       ['User', `${CORE.toUpperCase()}:USERNAME`, 'userName', 'userNameKey'],
-      ['User', `${CORE}:name.familyName`, 'name.familyName', undefined],
+      ['User', `${CORE}:name.familyName`, 'name.familyName', 'ci.name.familyName'],
       ['User', 'displayName', 'displayName', 'displayNameKey'],
-      ['User', 'name.givenName', 'name.givenName', undefined],
+      ['User', 'name.givenName', 'name.givenName', 'ci.name.givenName'],
       ['User', 'emails', 'emails.value', 'emails.valueKey'],
       ['User', 'emails.value', 'emails.value', 'emails.valueKey'],
-      ['User', 'emails.type', 'emails.type', undefined],
-      ['User', 'phoneNumbers.value', 'phoneNumbers.value', undefined],
-      ['User', 'ims.display', 'ims.display', undefined],
-      ['User', 'photos.value', 'photos.value', undefined],
+      ['User', 'emails.type', 'emails.type', 'ci.emails.type'],
+      ['User', 'phoneNumbers.value', 'phoneNumbers.value', 'ci.phoneNumbers.value'],
+      ['User', 'ims.display', 'ims.display', 'ci.ims.display'],
+      ['User', 'photos.value', 'photos.value', 'ci.photos.value'],
       ['User', 'entitlements.primary', 'entitlements.primary', undefined],
-      ['User', 'roles.value', 'roles.value', undefined],
+      ['User', 'roles.value', 'roles.value', 'ci.roles.value'],
       ['User', 'x509Certificates.value', 'x509Certificates.value', undefined],
-      ['User', 'addresses.postalCode', 'addresses.postalCode', undefined],
+      ['User', 'addresses.postalCode', 'addresses.postalCode', 'ci.addresses.postalCode'],
       ['User', 'groups', 'groupIds', undefined],
       ['User', 'groups.value', 'groupIds', undefined],
       ['User', 'active', 'active', undefined],
       ['User', 'meta.created', 'created', undefined],
       ['User', 'meta.lastModified', 'lastModified', undefined],
-      ['User', `${ENT}:department`, 'enterprise.department', undefined],
-      ['User', `${ENT.toLowerCase()}:DEPARTMENT`, 'enterprise.department', undefined],
+      ['User', `${ENT}:department`, 'enterprise.department', 'ci.enterprise.department'],
+      ['User', `${ENT.toLowerCase()}:DEPARTMENT`, 'enterprise.department', 'ci.enterprise.department'],
       ['User', `${ENT}:manager`, 'enterprise.manager.value', undefined],
       ['User', `${ENT}:manager.value`, 'enterprise.manager.value', undefined],
-      ['User', 'department', 'enterprise.department', undefined],
-      ['User', `${ROSTER}:status`, 'status', undefined],
+      ['User', 'department', 'enterprise.department', 'ci.enterprise.department'],
+      ['User', `${ROSTER}:status`, 'status', 'status'],
       ['User', `${ROSTER}:invitedAt`, 'invitedAt', undefined],
       ['User', `${ROSTER}:onboardedAt`, 'onboardedAt', undefined],
-      ['User', 'status', 'status', undefined],
+      ['User', 'status', 'status', 'status'],
       ['Group', 'id', '_id', undefined],
       ['Group', 'displayName', 'displayName', 'displayNameKey'],
       ['Group', 'urn:ietf:params:scim:schemas:core:2.0:Group:displayName', 'displayName', 'displayNameKey'],
@@ -129,9 +129,19 @@ describe('field map', () => {
       }
     });
 
-    it('stores every keyField beside its field (same array for element sub-attributes)', () => {
+    it('stores every element keyField in the same array or in its parallel ci array (store/case-keys.ts)', () => {
       for (const def of Object.values(USER_FIELDS)) {
-        if (def.keyField && def.arrayField) expect(def.keyField.startsWith(`${def.arrayField}.`)).to.equal(true);
+        if (def.keyField && def.arrayField) {
+          expect(def.keyField.startsWith(`${def.arrayField}.`) || def.keyField === `ci.${def.arrayField}.${def.subField}`, def.keyField).to.equal(true);
+        }
+      }
+    });
+
+    it('gives every case-insensitive string attribute a lower-cased shadow key (gt/ge/lt/le in the database)', () => {
+      for (const def of [...Object.values(USER_FIELDS), ...Object.values(GROUP_FIELDS)]) {
+        if (!def.caseExact && (def.type === 'string' || def.type === 'reference') && def.constant === undefined) {
+          expect(def.keyField, def.scimPath).to.be.a('string');
+        }
       }
     });
 

@@ -17,7 +17,6 @@ const CORE = 'urn:ietf:params:scim:schemas:core:2.0:User';
 
 const NONE = { _id: { $exists: false } };
 const present = (f: string) => ({ [f]: { $gt: '' } });
-const ci = (pattern: string) => ({ $regex: pattern, $options: 'i' });
 /** Same-element match spelled out over positions 0..N-1, behind the implied any-element conditions. */
 const sameElement = (
   array: string,
@@ -72,21 +71,21 @@ describe('SCIM filter → MongoDB query', () => {
     ]);
   });
 
-  describe('operators on a caseExact=false attribute without a keyField', () => {
+  describe('operators on a caseExact=false attribute with a shadow key in ci (store/case-keys.ts)', () => {
     runTable('User', [
-      ['eq is an anchored escaped regex with the i option', 'title eq "Tour Guide"', { title: ci('^Tour Guide$') }],
-      ['ne is the complement of eq', 'title ne "Tour Guide"', { $nor: [{ title: ci('^Tour Guide$') }] }],
-      ['sw is a prefix regex with the i option', 'name.familyName sw "Jen"', { 'name.familyName': ci('^Jen') }],
-      ['co is a regex with the i option', 'nickName co "bab"', { nickName: ci('bab') }],
-      ['ew is an end-anchored regex with the i option', 'locale ew "US"', { locale: ci('US$') }],
+      ['eq compares the lower-cased literal', 'title eq "Tour Guide"', { 'ci.title': 'tour guide' }],
+      ['ne compares on the shadow key', 'title ne "Tour Guide"', { 'ci.title': { $ne: 'tour guide' } }],
+      ['sw is a prefix regex on the shadow key', 'name.familyName sw "Jen"', { 'ci.name.familyName': { $regex: '^jen' } }],
+      ['co is a regex on the shadow key', 'nickName co "bab"', { 'ci.nickName': { $regex: 'bab' } }],
+      ['ew is an end-anchored regex on the shadow key', 'locale ew "US"', { 'ci.locale': { $regex: 'us$' } }],
       ['pr checks the stored value is non-empty', 'title pr', present('title')],
+      // RFC 7644 3.4.2.2: gt/ge/lt/le are lexicographic, case-insensitive where caseExact is false.
+      ['gt orders on the shadow key', 'title gt "M"', { 'ci.title': { $gt: 'm' } }],
+      ['ge orders on the shadow key', `${ENT}:employeeNumber ge "A10"`, { 'ci.enterprise.employeeNumber': { $gte: 'a10' } }],
+      ['lt orders on an element shadow key', 'phoneNumbers.type lt "Work"', { 'ci.phoneNumbers.type': { $lt: 'work' } }],
+      ['le orders inside a value path, on the same element', 'addresses[locality le "P"]',
+        sameElement('addresses', (e) => ({ [`ci.${e}.locality`]: { $lte: 'p' } }), [{ 'ci.addresses.locality': { $lte: 'p' } }])],
     ]);
-
-    for (const op of ['gt', 'ge', 'lt', 'le']) {
-      it(`rejects ${op} with invalidFilter, since only a keyField orders case-insensitively`, () => {
-        expectScimError(() => filterToMongo(`title ${op} "M"`, 'User'), 'invalidFilter', op, '"title"');
-      });
-    }
   });
 
   describe('operators on a caseExact=true attribute', () => {
@@ -132,7 +131,7 @@ describe('SCIM filter → MongoDB query', () => {
         $or: [{ userNameKey: 'a' }, { userNameKey: 'b' }, { userNameKey: 'c' }],
       }],
       ['not is $nor, so resources without the attribute match', 'not (title eq "x")', {
-        $nor: [{ title: ci('^x$') }],
+        $nor: [{ 'ci.title': 'x' }],
       }],
       ['not binds tighter than and', 'not (active eq true) and userName eq "a"', {
         $and: [{ $nor: [{ active: true }] }, { userNameKey: 'a' }],
@@ -148,15 +147,15 @@ describe('SCIM filter → MongoDB query', () => {
       ['both conditions in brackets hold on the same element', 'emails[type eq "work" and value co "@example.com"]',
         sameElement(
           'emails',
-          (e) => ({ $and: [{ [`${e}.type`]: ci('^work$') }, { [`${e}.valueKey`]: { $regex: '@example\\.com' } }] }),
-          [{ 'emails.type': ci('^work$') }, { 'emails.valueKey': { $regex: '@example\\.com' } }],
+          (e) => ({ $and: [{ [`ci.${e}.type`]: 'work' }, { [`${e}.valueKey`]: { $regex: '@example\\.com' } }] }),
+          [{ 'ci.emails.type': 'work' }, { 'emails.valueKey': { $regex: '@example\\.com' } }],
         )],
       ['not inside brackets applies to one existing element', 'emails[not (type eq "work")]',
-        sameElement('emails', (e) => ({ $nor: [{ [`${e}.type`]: ci('^work$') }] }))],
+        sameElement('emails', (e) => ({ $nor: [{ [`ci.${e}.type`]: 'work' }] }))],
       ['or inside brackets implies nothing up front', 'emails[type eq "work" or primary eq true]',
-        sameElement('emails', (e) => ({ $or: [{ [`${e}.type`]: ci('^work$') }, { [`${e}.primary`]: true }] }))],
+        sameElement('emails', (e) => ({ $or: [{ [`ci.${e}.type`]: 'work' }, { [`${e}.primary`]: true }] }))],
       ['ne inside brackets means the element differs', 'emails[type ne "work"]',
-        sameElement('emails', (e) => ({ $nor: [{ [`${e}.type`]: ci('^work$') }] }))],
+        sameElement('emails', (e) => ({ [`ci.${e}.type`]: { $ne: 'work' } }))],
       ['ne on a keyField inside brackets', 'emails[value ne "A@x.io"]',
         sameElement('emails', (e) => ({ [`${e}.valueKey`]: { $ne: 'a@x.io' } }))],
       ['pr inside brackets', 'emails[display pr]',
@@ -164,14 +163,14 @@ describe('SCIM filter → MongoDB query', () => {
       ['a value path combined with a top-level condition', 'userName eq "a" and addresses[postalCode eq "12345"]', {
         $and: [
           { userNameKey: 'a' },
-          sameElement('addresses', (e) => ({ [`${e}.postalCode`]: ci('^12345$') }), [
-            { 'addresses.postalCode': ci('^12345$') },
+          sameElement('addresses', (e) => ({ [`ci.${e}.postalCode`]: '12345' }), [
+            { 'ci.addresses.postalCode': '12345' },
           ]),
         ],
       }],
       ['a URN-qualified value path', `${CORE}:emails[type eq "work"]`,
-        sameElement('emails', (e) => ({ [`${e}.type`]: ci('^work$') }), [{ 'emails.type': ci('^work$') }])],
-      ['a sub-attribute outside brackets matches any element', 'emails.type eq "work"', { 'emails.type': ci('^work$') }],
+        sameElement('emails', (e) => ({ [`ci.${e}.type`]: 'work' }), [{ 'ci.emails.type': 'work' }])],
+      ['a sub-attribute outside brackets matches any element', 'emails.type eq "work"', { 'ci.emails.type': 'work' }],
       ['the bare multi-valued name means its value, on the keyField', 'emails co "Example.COM"', {
         'emails.valueKey': { $regex: 'example\\.com' },
       }],
@@ -192,8 +191,8 @@ describe('SCIM filter → MongoDB query', () => {
 
     it(`examines the first ${MAX_VALUE_PATH_ELEMENTS} positions of the array`, () => {
       const json = JSON.stringify(filterToMongo('emails[type eq "work"]', 'User'));
-      expect(json).to.include(`"emails.${MAX_VALUE_PATH_ELEMENTS - 1}.type"`);
-      expect(json).to.not.include(`"emails.${MAX_VALUE_PATH_ELEMENTS}.type"`);
+      expect(json).to.include(`"ci.emails.${MAX_VALUE_PATH_ELEMENTS - 1}.type"`);
+      expect(json).to.not.include(`"ci.emails.${MAX_VALUE_PATH_ELEMENTS}.type"`);
       expect(json).to.not.include('$elemMatch');
     });
 
@@ -209,14 +208,14 @@ describe('SCIM filter → MongoDB query', () => {
       ['holds on the same element as the bracket filter', 'emails[type eq "work"].value eq "A@Example.com"',
         sameElement(
           'emails',
-          (e) => ({ $and: [{ [`${e}.type`]: ci('^work$') }, { [`${e}.valueKey`]: 'a@example.com' }] }),
-          [{ 'emails.type': ci('^work$') }, { 'emails.valueKey': 'a@example.com' }],
+          (e) => ({ $and: [{ [`ci.${e}.type`]: 'work' }, { [`${e}.valueKey`]: 'a@example.com' }] }),
+          [{ 'ci.emails.type': 'work' }, { 'emails.valueKey': 'a@example.com' }],
         )],
       ['keeps an or inside the brackets grouped', 'emails[type eq "work" or type eq "home"].value sw "a"',
         sameElement(
           'emails',
           (e) => ({
-            $and: [{ $or: [{ [`${e}.type`]: ci('^work$') }, { [`${e}.type`]: ci('^home$') }] }, { [`${e}.valueKey`]: { $regex: '^a' } }],
+            $and: [{ $or: [{ [`ci.${e}.type`]: 'work' }, { [`ci.${e}.type`]: 'home' }] }, { [`${e}.valueKey`]: { $regex: '^a' } }],
           }),
           [{ 'emails.valueKey': { $regex: '^a' } }],
         )],
@@ -224,8 +223,8 @@ describe('SCIM filter → MongoDB query', () => {
         $and: [
           sameElement(
             'emails',
-            (e) => ({ $and: [{ [`${e}.type`]: ci('^work$') }, { [`${e}.valueKey`]: 'a@x.io' }] }),
-            [{ 'emails.type': ci('^work$') }, { 'emails.valueKey': 'a@x.io' }],
+            (e) => ({ $and: [{ [`ci.${e}.type`]: 'work' }, { [`${e}.valueKey`]: 'a@x.io' }] }),
+            [{ 'ci.emails.type': 'work' }, { 'emails.valueKey': 'a@x.io' }],
           ),
           { active: true },
         ],
@@ -233,14 +232,14 @@ describe('SCIM filter → MongoDB query', () => {
       ['works with pr', 'phoneNumbers[type eq "mobile"].value pr',
         sameElement(
           'phoneNumbers',
-          (e) => ({ $and: [{ [`${e}.type`]: ci('^mobile$') }, present(`${e}.value`)] }),
-          [{ 'phoneNumbers.type': ci('^mobile$') }, present('phoneNumbers.value')],
+          (e) => ({ $and: [{ [`ci.${e}.type`]: 'mobile' }, present(`${e}.value`)] }),
+          [{ 'ci.phoneNumbers.type': 'mobile' }, present('phoneNumbers.value')],
         )],
       ['leaves "]." inside a string untouched', 'emails[type eq "a]. b"].value eq "x].y"',
         sameElement(
           'emails',
-          (e) => ({ $and: [{ [`${e}.type`]: ci('^a\\]\\. b$') }, { [`${e}.valueKey`]: 'x].y' }] }),
-          [{ 'emails.type': ci('^a\\]\\. b$') }, { 'emails.valueKey': 'x].y' }],
+          (e) => ({ $and: [{ [`ci.${e}.type`]: 'a]. b' }, { [`${e}.valueKey`]: 'x].y' }] }),
+          [{ 'ci.emails.type': 'a]. b' }, { 'emails.valueKey': 'x].y' }],
         )],
     ]);
 
@@ -254,11 +253,11 @@ describe('SCIM filter → MongoDB query', () => {
   describe('URN-qualified attributes', () => {
     runTable('User', [
       ['core URN', `${CORE}:userName eq "a"`, { userNameKey: 'a' }],
-      ['enterprise department', `${ENT}:department eq "Sales"`, { 'enterprise.department': ci('^Sales$') }],
+      ['enterprise department', `${ENT}:department eq "Sales"`, { 'ci.enterprise.department': 'sales' }],
       ['enterprise manager means manager.value', `${ENT}:manager eq "m-1"`, { 'enterprise.manager.value': 'm-1' }],
       ['enterprise manager.value', `${ENT}:manager.value eq "m-1"`, { 'enterprise.manager.value': 'm-1' }],
       ['URN matched case-insensitively', `${ENT.toUpperCase()}:DEPARTMENT pr`, present('enterprise.department')],
-      ['Roster status', `${ROSTER}:status eq "suspended"`, { status: ci('^suspended$') }],
+      ['Roster status', `${ROSTER}:status eq "suspended"`, { status: 'suspended' }],
       ['Roster invitedAt compares dates', `${ROSTER}:invitedAt lt "2024-06-01T00:00:00Z"`, {
         invitedAt: { $lt: new Date('2024-06-01T00:00:00Z') },
       }],
@@ -359,13 +358,13 @@ describe('SCIM filter → MongoDB query', () => {
 
     runTable('User', [
       ['metacharacters in co stay literal', 'title co ".*+?^${}()|[]\\\\"', {
-        title: ci('\\.\\*\\+\\?\\^\\$\\{\\}\\(\\)\\|\\[\\]\\\\'),
+        'ci.title': { $regex: '\\.\\*\\+\\?\\^\\$\\{\\}\\(\\)\\|\\[\\]\\\\' },
       }],
       ['metacharacters in sw on a keyField stay literal', 'userName sw "a.b*"', { userNameKey: { $regex: '^a\\.b\\*' } }],
-      ['metacharacters in eq without a keyField stay literal', 'title eq "(boss)"', { title: ci('^\\(boss\\)$') }],
+      ['metacharacters in eq stay literal', 'title eq "(boss)"', { 'ci.title': '(boss)' }],
       ['a $-prefixed string stays a literal value', 'userName eq "$gt"', { userNameKey: '$gt' }],
       ['a $-prefixed string on a caseExact attribute stays literal', 'externalId eq "$where"', { externalId: '$where' }],
-      ['a $-prefixed string in a regex is escaped', 'title co "$ne"', { title: ci('\\$ne') }],
+      ['a $-prefixed string in a regex is escaped', 'title co "$ne"', { 'ci.title': { $regex: '\\$ne' } }],
       ['JSON escapes in strings are decoded once', 'externalId eq "a\\\\b\\"c\\u0041"', { externalId: 'a\\b"cA' }],
     ]);
 
@@ -440,11 +439,11 @@ describe('sortToMongo', () => {
     ['userName', 'ascending', 'User', { userNameKey: 1, _id: 1 }],
     ['displayName', 'descending', 'User', { displayNameKey: -1, _id: -1 }],
     ['externalId', undefined, 'User', { externalId: 1, _id: 1 }],
-    ['name.familyName', undefined, 'User', { 'name.familyName': 1, _id: 1 }],
+    ['name.familyName', undefined, 'User', { 'ci.name.familyName': 1, _id: 1 }],
     ['meta.created', 'Descending', 'User', { created: -1, _id: -1 }],
     ['meta.lastModified', undefined, 'User', { lastModified: 1, _id: 1 }],
     ['id', 'descending', 'User', { _id: -1 }],
-    [`${ENT}:department`, undefined, 'User', { 'enterprise.department': 1, _id: 1 }],
+    [`${ENT}:department`, undefined, 'User', { 'ci.enterprise.department': 1, _id: 1 }],
     [`${ROSTER}:invitedAt`, undefined, 'User', { invitedAt: 1, _id: 1 }],
     [`${CORE}:userName`, undefined, 'User', { userNameKey: 1, _id: 1 }],
     ['displayName', undefined, 'Group', { displayNameKey: 1, _id: 1 }],
