@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { ZodError } from 'zod';
 import { ScimError } from '../scim/errors.js';
+import { DuplicateKeyError } from '../store/errors.js';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
@@ -20,6 +21,8 @@ interface HttpishError {
 
 export function toScimError(err: unknown): ScimError {
   if (err instanceof ScimError) return err;
+  // A unique-index clash the domain did not name (domain/write.ts names the ones it expects).
+  if (err instanceof DuplicateKeyError) return new ScimError(409, 'the request conflicts with an existing resource', 'uniqueness');
   if (err instanceof ZodError) {
     const issue = err.issues[0];
     const path = issue?.path.length ? issue.path.join('.') : 'body';

@@ -6,20 +6,19 @@ import { GroupRepository, unboundKey, type GroupRecord } from '../../store/group
 import { MembershipRepository } from '../../store/membership.repository.js';
 import { OrganizationRepository, type OrganizationRecord } from '../../store/organization.repository.js';
 import { UserRepository } from '../../store/user.repository.js';
-import { ScimError, badRequest, conflict, notFound } from '../../scim/errors.js';
+import { ScimError, badRequest, notFound } from '../../scim/errors.js';
 import { applyPatch } from '../../scim/patch.js';
 import { createLogger } from '../../logger.js';
 import { AuditService } from '../audit/audit.service.js';
 import { diffGroups, memberChanges } from '../audit/group-diff.js';
 import type { Clock, RequestContext } from '../context.js';
 import { newId } from '../tokens.js';
+import { retryOnConflict, RETRY, uniquenessError } from '../write.js';
 import { checkIfMatch } from '../users/user.service.js';
 import { groupToScim, parseGroupResource, type GroupInput } from './group.mapper.js';
 import { splitGroupPatch, type MemberOp } from './group-patch.js';
 import { equalityValue, idsCondition, MAX_MEMBERSHIP_FILTER_IDS, resolveConditions, type Query } from './membership-filter.js';
 
-/** How often a write is retried when another request changed the same group in between. */
-const MAX_WRITE_ATTEMPTS = 8;
 
 export interface GroupListQuery {
   filter: Record<string, unknown>;
@@ -152,13 +151,8 @@ export class GroupService {
     try {
       await this.repo.insert(group);
     } catch (err) {
-      if (err instanceof DuplicateKeyError) throw this.uniqueness(group.displayName);
-      throw err;
+      throw await uniquenessError(err, { resource: 'Group', displayName: group.displayName });
     }
-  }
-
-  private uniqueness(displayName: string): ScimError {
-    return conflict(`displayName "${displayName}" is already taken by another group in this organization`);
   }
 
   /** Unknown (or deleted) member ids are invalidValue naming them, before anything is written. */
@@ -294,36 +288,50 @@ export class GroupService {
     ifMatch: string | undefined,
     change: (current: GroupRecord) => GroupInput | undefined,
   ): Promise<GroupRecord> {
-    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-      const current = await this.get(ctx, id);
-      checkIfMatch(ifMatch, current.version);
+    return this.writeGroup(ctx, id, ifMatch, (current) => {
       const input = change(current);
-      if (!input) return current;
-      const next: GroupRecord = {
-        ...current,
-        displayName: input.displayName,
-        displayNameKey: input.displayName.toLowerCase(),
-        lastModified: this.clock.now(),
-        version: current.version + 1,
-      };
+      if (!input) return undefined;
+      const next: GroupRecord = { ...current, displayName: input.displayName, displayNameKey: input.displayName.toLowerCase() };
       if (input.externalId !== undefined) next.externalId = input.externalId;
       else delete next.externalId;
-      if (await this.writeGroup(ctx, current.version, next)) {
-        const changes = diffGroups(current, next);
-        if (changes.length) await this.record(ctx, 'group.updated', id, changes);
-        return next;
-      }
-    }
-    throw new ScimError(409, `Group ${id} is being changed by other requests; try again`);
+      return next;
+    });
   }
 
-  private async writeGroup(ctx: RequestContext, expectedVersion: number, next: GroupRecord): Promise<boolean> {
-    try {
-      return await this.repo.replace(ctx.orgId, expectedVersion, next);
-    } catch (err) {
-      if (err instanceof DuplicateKeyError) throw this.uniqueness(next.displayName);
-      throw err;
-    }
+  /**
+   * The one write path of an existing group's document (members live in the membership store): reads
+   * it, checks If-Match (RFC 7644 3.14), asks `change` for the next record (undefined: no change) and
+   * replaces it under the expected version, retrying on a concurrent change (retryOnConflict). A
+   * unique-index clash is 409 (domain/write.ts); the audit entry says what changed.
+   */
+  private async writeGroup(
+    ctx: RequestContext,
+    id: string,
+    ifMatch: string | undefined,
+    change: (current: GroupRecord) => GroupRecord | undefined,
+  ): Promise<GroupRecord> {
+    return retryOnConflict(`Group ${id}`, async () => {
+      const current = await this.get(ctx, id);
+      checkIfMatch(ifMatch, current.version);
+      const next = change(current);
+      if (!next) return current;
+      next.lastModified = this.clock.now();
+      next.version = current.version + 1;
+      try {
+        if (!(await this.repo.replace(ctx.orgId, current.version, next))) return RETRY;
+      } catch (err) {
+        throw await uniquenessError(err, { resource: 'Group', displayName: next.displayName, roleKey: next.roleKey === current.roleKey ? undefined : next.roleKey });
+      }
+      if (next.roleKey !== current.roleKey) {
+        await this.record(ctx, next.roleKey === undefined ? 'group.role_unbound' : 'group.role_bound', id, [
+          { path: 'role', old: current.roleKey ?? null, new: next.roleKey ?? null },
+        ]);
+      } else {
+        const changes = diffGroups(current, next);
+        if (changes.length) await this.record(ctx, 'group.updated', id, changes);
+      }
+      return next;
+    });
   }
 
   /** DELETE: the group and its memberships go; the roles it granted go with them (they are derived). */
@@ -356,26 +364,13 @@ export class GroupService {
   }
 
   private async setBinding(ctx: RequestContext, id: string, roleKey: string | undefined): Promise<GroupRecord> {
-    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-      const current = await this.get(ctx, id);
-      if (current.roleKey === roleKey) return current;
-      const next: GroupRecord = { ...current, roleBinding: roleKey ?? unboundKey(id), lastModified: this.clock.now(), version: current.version + 1 };
+    return this.writeGroup(ctx, id, undefined, (current) => {
+      if (current.roleKey === roleKey) return undefined;
+      const next: GroupRecord = { ...current, roleBinding: roleKey ?? unboundKey(id) };
       if (roleKey === undefined) delete next.roleKey;
       else next.roleKey = roleKey;
-      try {
-        if (await this.repo.replace(ctx.orgId, current.version, next)) {
-          await this.record(ctx, roleKey === undefined ? 'group.role_unbound' : 'group.role_bound', id, [
-            { path: 'role', old: current.roleKey ?? null, new: roleKey ?? null },
-          ]);
-          return next;
-        }
-      } catch (err) {
-        // Another request bound the role to another group in between.
-        if (err instanceof DuplicateKeyError) throw new ScimError(409, `role "${roleKey}" was bound to another group meanwhile; try again`);
-        throw err;
-      }
-    }
-    throw new ScimError(409, `Group ${id} is being changed by other requests; try again`);
+      return next;
+    });
   }
 }
 

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { Store } from '../../store/connection.js';
-import { DuplicateKeyError } from '../../store/errors.js';
 import { OrganizationRepository, type OrganizationRecord } from '../../store/organization.repository.js';
 import { UserRepository, type UserRecord, type UserStatus } from '../../store/user.repository.js';
 import type { AuditAction } from '../../store/audit.repository.js';
@@ -14,14 +13,13 @@ import { checkEmailDomain } from '../rules/email-domain.js';
 import { holdsSeat, SeatService, type SeatHold, type SeatUsage } from '../seats.js';
 import { hashPassword } from '../secrets.js';
 import { newId } from '../tokens.js';
+import { retryOnConflict, RETRY, uniquenessError } from '../write.js';
 import { carryExtensions, parseUserResource, recordFieldsFrom, signInEmail, userToScim, type DerivedUserData, type UserInput } from './user.mapper.js';
 import { GroupRepository } from '../../store/group.repository.js';
 import { MembershipRepository } from '../../store/membership.repository.js';
 import { equalityValue, idsCondition, MAX_MEMBERSHIP_FILTER_IDS, resolveConditions } from '../groups/membership-filter.js';
 import { effectiveRoles, findRole } from '../groups/roles.js';
 
-/** How often a write is retried when another request changed the same user in between. */
-const MAX_WRITE_ATTEMPTS = 8;
 /** How many expired users one purge pass reads per organization at a time. */
 const PURGE_BATCH = 200;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -246,17 +244,7 @@ export class UserService {
     };
     if (input.password !== undefined) user.passwordHash = await hashPassword(input.password);
     if (options.mustChangePassword && user.passwordHash !== undefined) user.mustChangePassword = true;
-    const org = await this.org(ctx.orgId);
-    checkEmailDomain(signInEmail(input), org);
-    const seat = holdsSeat(status) ? await this.seats.take(org._id, org.seatLimit) : undefined;
-    try {
-      await this.write(() => this.repo.insert(user), input, ctx.orgId, id);
-    } catch (err) {
-      await seat?.giveBack();
-      throw err;
-    }
-    seat?.keep();
-    await this.recordUser(ctx, 'user.created', now, undefined, user);
+    await this.commit(ctx, undefined, user);
     return user;
   }
 
@@ -264,27 +252,31 @@ export class UserService {
   async replace(ctx: RequestContext, id: string, body: unknown, ifMatch?: string): Promise<UserRecord> {
     const input = parseUserResource(body);
     const passwordHash = input.password !== undefined ? await hashPassword(input.password) : undefined;
-    return this.update(ctx, id, ifMatch, () => ({ input, passwordHash }));
+    return this.writeUser(ctx, id, (current) => this.replaced(current, input, passwordHash), { ifMatch });
   }
 
   /** PATCH: applies the operations to the current resource; retried on a concurrent change, so none is lost. */
   async patch(ctx: RequestContext, id: string, body: unknown, ifMatch?: string): Promise<UserRecord> {
-    return this.update(ctx, id, ifMatch, async (current) => {
-      const { resource, changed } = applyPatch(userToScim(current, ctx.scimBaseUrl), body, 'User');
-      if (!changed) return undefined;
-      const input = parseUserResource(resource);
-      const passwordHash = input.password !== undefined ? await hashPassword(input.password) : undefined;
-      return { input, passwordHash };
-    });
+    return this.writeUser(
+      ctx,
+      id,
+      async (current) => {
+        const { resource, changed } = applyPatch(userToScim(current, ctx.scimBaseUrl), body, 'User');
+        if (!changed) return undefined;
+        const input = parseUserResource(resource);
+        const passwordHash = input.password !== undefined ? await hashPassword(input.password) : undefined;
+        return this.replaced(current, input, passwordHash);
+      },
+      { ifMatch },
+    );
   }
 
   /** DELETE: the user moves to recently deleted; for SCIM it is gone (RFC 7644 3.6), and its names are free. */
   async remove(ctx: RequestContext, id: string, ifMatch?: string): Promise<void> {
-    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-      const current = await this.get(ctx, id);
-      checkIfMatch(ifMatch, current.version);
-      const now = this.clock.now();
-      const deleted: UserRecord = {
+    await this.writeUser(
+      ctx,
+      id,
+      (current, now) => ({
         ...current,
         status: 'deleted',
         active: false,
@@ -292,159 +284,134 @@ export class UserService {
         deletedAt: now,
         userNameKey: `~deleted:${id}`,
         emailKey: `~deleted:${id}`,
-        lastModified: now,
-        version: current.version + 1,
-        accessEnded: { at: now, reason: 'deleted' },
-      };
-      if (await this.repo.replace(ctx.orgId, current.version, deleted)) {
-        if (holdsSeat(current.status)) await this.seats.release(ctx.orgId);
-        await this.recordUser(ctx, 'user.deleted', now, current, deleted);
-        await this.accessEnded(current, deleted);
-        return;
-      }
-    }
-    throw new ScimError(409, `User ${id} is being changed by other requests; try again`);
+      }),
+      { ifMatch },
+    );
   }
 
-  private async update(
-    ctx: RequestContext,
-    id: string,
-    ifMatch: string | undefined,
-    change: (current: UserRecord) => Promise<{ input: UserInput; passwordHash?: string | undefined } | undefined> | { input: UserInput; passwordHash?: string | undefined },
-  ): Promise<UserRecord> {
-    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-      const current = await this.get(ctx, id);
-      checkIfMatch(ifMatch, current.version);
-      const next = await change(current);
-      if (!next) return current;
-      const status = statusAfter(current.status, next.input.active);
-      const user: UserRecord = {
-        _id: current._id,
-        orgId: current.orgId,
-        ...recordFieldsFrom(next.input, current._id),
-        active: isActiveStatus(status),
-        status,
-        created: current.created,
-        lastModified: this.clock.now(),
-        version: current.version + 1,
-      };
-      carryExtensions(current, user);
-      for (const key of ['invitedAt', 'onboardedAt', 'passwordHash', 'mustChangePassword', 'accessEnded'] as const) {
-        if (current[key] !== undefined) (user as unknown as Record<string, unknown>)[key] = current[key];
-      }
-      if (next.passwordHash !== undefined) {
-        // A password set by the identity provider is the user's own: no change is asked for.
-        user.passwordHash = next.passwordHash;
-        delete user.mustChangePassword;
-      }
-      markAccessEnded(current, user);
-      const activating = !holdsSeat(current.status) && holdsSeat(status);
-      const org = await this.org(ctx.orgId);
-      // The domain rule is checked when the sign-in email changes or access comes back, not on
-      // every write: an identity provider must always be able to suspend a user whose domain
-      // the organization has since dropped.
-      if (activating || user.emailKey !== current.emailKey) checkEmailDomain(signInEmail(next.input), org);
-      const seat = activating ? await this.seats.take(org._id, org.seatLimit) : undefined;
-      let written = false;
-      try {
-        await this.write(async () => {
-          written = await this.repo.replace(ctx.orgId, current.version, user);
-        }, next.input, ctx.orgId, current._id);
-      } catch (err) {
-        await seat?.giveBack();
-        throw err;
-      }
-      if (!written) {
-        await seat?.giveBack();
-        continue;
-      }
-      seat?.keep();
-      if (holdsSeat(current.status) && !holdsSeat(status)) await this.seats.release(ctx.orgId);
-      await this.recordUser(ctx, 'user.updated', user.lastModified, current, user);
-      await this.accessEnded(current, user);
-      return user;
+  /** The record a SCIM replace or patch leaves: the input's attributes on what SCIM cannot write. */
+  private replaced(current: UserRecord, input: UserInput, passwordHash: string | undefined): UserRecord {
+    const status = statusAfter(current.status, input.active);
+    const user: UserRecord = {
+      _id: current._id,
+      orgId: current.orgId,
+      ...recordFieldsFrom(input, current._id),
+      active: isActiveStatus(status),
+      status,
+      created: current.created,
+      lastModified: current.lastModified,
+      version: current.version,
+    };
+    carryExtensions(current, user);
+    for (const key of ['invitedAt', 'onboardedAt', 'passwordHash', 'mustChangePassword', 'accessEnded'] as const) {
+      if (current[key] !== undefined) (user as unknown as Record<string, unknown>)[key] = current[key];
     }
-    throw new ScimError(409, `User ${id} is being changed by other requests; try again`);
+    if (passwordHash !== undefined) {
+      // A password set by the identity provider is the user's own: no change is asked for.
+      user.passwordHash = passwordHash;
+      delete user.mustChangePassword;
+    }
+    return user;
   }
 
   /**
    * A side API change to a visible user: `change` returns the fields to set (a field set to
-   * `undefined` is removed) or `undefined` for no change. The same rules as a SCIM write apply:
-   * optimistic retry on a concurrent change, the domain rule when the sign-in email changes or
-   * access comes back, a seat taken or released when the status crosses, uniqueness as 409, the
-   * audit trail, and the sessions ended when access ends.
+   * `undefined` is removed) or `undefined` for no change. The rules of writeUser apply.
    */
   async applyChange(
     ctx: RequestContext,
     id: string,
     change: (current: UserRecord) => Partial<UserRecord> | undefined | Promise<Partial<UserRecord> | undefined>,
   ): Promise<UserRecord> {
-    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-      const current = await this.get(ctx, id);
+    return this.writeUser(ctx, id, async (current) => {
       const fields = await change(current);
-      if (!fields) return current;
+      if (!fields) return undefined;
       const user = { ...current, ...fields } as UserRecord;
       for (const [key, value] of Object.entries(fields)) {
         if (value === undefined) delete (user as unknown as Record<string, unknown>)[key];
       }
       user.active = isActiveStatus(user.status);
-      user.lastModified = this.clock.now();
-      user.version = current.version + 1;
-      markAccessEnded(current, user);
-      const activating = !holdsSeat(current.status) && holdsSeat(user.status);
-      const org = await this.org(ctx.orgId);
-      const email = signInEmail({ userName: user.userName, emails: user.emails ?? [] });
-      if (activating || user.emailKey !== current.emailKey) checkEmailDomain(email, org);
-      const seat = activating ? await this.seats.take(org._id, org.seatLimit) : undefined;
-      let written: boolean;
-      try {
-        written = await this.repo.replace(ctx.orgId, current.version, user);
-      } catch (err) {
-        await seat?.giveBack();
-        if (err instanceof DuplicateKeyError) throw await this.uniquenessError(err, ctx.orgId, id, user.userName, email);
-        throw err;
-      }
-      if (!written) {
-        await seat?.giveBack();
-        continue;
-      }
-      seat?.keep();
-      if (holdsSeat(current.status) && !holdsSeat(user.status)) await this.seats.release(ctx.orgId);
-      await this.recordUser(ctx, 'user.updated', user.lastModified, current, user);
-      await this.accessEnded(current, user);
       return user;
-    }
-    throw new ScimError(409, `User ${id} is being changed by other requests; try again`);
+    });
   }
 
-  /** Runs a write and turns a unique-index clash into 409 uniqueness naming the value. */
-  private async write(op: () => Promise<void>, input: UserInput, orgId: string, id: string): Promise<void> {
-    try {
-      await op();
-    } catch (err) {
-      if (err instanceof DuplicateKeyError) throw await this.uniquenessError(err, orgId, id, input.userName, signInEmail(input));
-      throw err;
-    }
-  }
-
-  /** A unique-index clash as 409 uniqueness naming the value that clashed. */
-  private async uniquenessError(
-    err: { index: string },
-    orgId: string,
+  /**
+   * The one write path of an existing user: SCIM (PUT, PATCH, DELETE, /Bulk), the side API, imports,
+   * invitations, sign-in and restore all change users here. It reads the user, checks If-Match
+   * (RFC 7644 3.14), asks `change` for the next record (undefined: nothing to change), and commits it
+   * under the expected version; a concurrent change makes it read and try again (retryOnConflict).
+   * `from: 'any'` also reads recently deleted users (restore); `missing` is the error when there is none.
+   */
+  async writeUser(
+    ctx: RequestContext,
     id: string,
-    userName: string,
-    email: string | undefined,
-  ): Promise<ScimError> {
-    let key: 'userName' | 'email' | undefined = err.index.includes('email')
-      ? 'email'
-      : err.index.includes('userName')
-        ? 'userName'
-        : undefined;
-    key ??= await this.repo.takenKey(orgId, id, userName.toLowerCase(), email ?? `~none:${id}`);
-    if (key === 'email') {
-      return conflict(`the sign-in email "${email ?? userName}" is already used by another user in this organization`);
+    change: (current: UserRecord, now: Date) => UserRecord | undefined | Promise<UserRecord | undefined>,
+    options: { ifMatch?: string | undefined; from?: 'visible' | 'any'; missing?: () => ScimError } = {},
+  ): Promise<UserRecord> {
+    return retryOnConflict(`User ${id}`, async () => {
+      const current = options.from === 'any' ? await this.repo.findAny(ctx.orgId, id) : await this.repo.findVisible(ctx.orgId, id);
+      if (!current) throw options.missing?.() ?? notFound(`User ${id} not found`);
+      checkIfMatch(options.ifMatch, current.version);
+      const now = this.clock.now();
+      const next = await change(current, now);
+      if (!next) return current;
+      next.lastModified = now;
+      next.version = current.version + 1;
+      return (await this.commit(ctx, current, next)) ? next : RETRY;
+    });
+  }
+
+  /**
+   * Writes `next` over `current` (an insert when there is no current) under the rules every user
+   * write obeys (docs/behaviour.md "Users"): the email domain rule when the sign-in email changes or
+   * access comes back (never on suspend or delete: an identity provider must always be able to take
+   * access away), a seat taken when the status starts holding one and released when it stops,
+   * unique userName and sign-in email as 409, the audit entry, and the access-ended listeners.
+   * False when another request changed the user since `current` was read (nothing was written).
+   */
+  private async commit(ctx: RequestContext, current: UserRecord | undefined, next: UserRecord): Promise<boolean> {
+    // Restoring is not ending access, even when the user comes back suspended.
+    if (current && current.status !== 'deleted') markAccessEnded(current, next);
+    const activating = !holdsSeat(current?.status) && holdsSeat(next.status);
+    const email = signInEmail({ userName: next.userName, emails: next.emails ?? [] });
+    const org = await this.org(ctx.orgId);
+    if (next.status !== 'deleted' && (!current || activating || next.emailKey !== current.emailKey)) checkEmailDomain(email, org);
+    const seat = activating ? await this.seats.take(org._id, org.seatLimit) : undefined;
+    let written: boolean;
+    try {
+      if (!current) {
+        await this.repo.insert(next);
+        written = true;
+      } else if (current.status === 'deleted') {
+        written = await this.repo.replaceDeleted(ctx.orgId, current.version, next);
+      } else {
+        written = await this.repo.replace(ctx.orgId, current.version, next);
+      }
+    } catch (err) {
+      await seat?.giveBack();
+      throw await uniquenessError(err, {
+        resource: 'User',
+        userName: next.userName,
+        email,
+        taken: () => this.repo.takenKey(ctx.orgId, next._id, next.userName.toLowerCase(), email ?? `~none:${next._id}`),
+      });
     }
-    return conflict(`userName "${userName}" is already taken in this organization`);
+    if (!written) {
+      await seat?.giveBack();
+      return false;
+    }
+    seat?.keep();
+    if (current && holdsSeat(current.status) && !holdsSeat(next.status)) await this.seats.release(ctx.orgId);
+    const action: AuditAction = !current
+      ? 'user.created'
+      : current.status === 'deleted'
+        ? 'user.restored'
+        : next.status === 'deleted'
+          ? 'user.deleted'
+          : 'user.updated';
+    await this.recordUser(ctx, action, next.lastModified, current, next);
+    if (current) await this.accessEnded(current, next);
+    return true;
   }
 
   // ---- lifecycle beyond SCIM (side API, retention) ----
@@ -456,45 +423,25 @@ export class UserService {
    * when its email is no longer on the organization's domains.
    */
   async restore(ctx: RequestContext, id: string): Promise<UserRecord> {
-    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-      const current = await this.repo.findAny(ctx.orgId, id);
-      if (!current) throw notFound(`User ${id} not found`);
-      if (current.status !== 'deleted') {
-        throw new ScimError(409, `User ${id} is not deleted (status "${current.status}"): there is nothing to restore`);
-      }
-      const org = await this.org(ctx.orgId);
-      const email = signInEmail({ userName: current.userName, emails: current.emails ?? [] });
-      checkEmailDomain(email, org);
-      const status: UserStatus = current.previousStatus && current.previousStatus !== 'deleted' ? current.previousStatus : 'active';
-      const now = this.clock.now();
-      const { deletedAt: _d, previousStatus: _p, ...rest } = current;
-      const restored: UserRecord = {
-        ...rest,
-        status,
-        active: isActiveStatus(status),
-        userNameKey: current.userName.toLowerCase(),
-        emailKey: email ?? `~none:${id}`,
-        lastModified: now,
-        version: current.version + 1,
-      };
-      const seat: SeatHold | undefined = holdsSeat(status) ? await this.seats.take(org._id, org.seatLimit) : undefined;
-      let written: boolean;
-      try {
-        written = await this.repo.replaceDeleted(ctx.orgId, current.version, restored);
-      } catch (err) {
-        await seat?.giveBack();
-        if (err instanceof DuplicateKeyError) throw await this.uniquenessError(err, ctx.orgId, id, current.userName, email);
-        throw err;
-      }
-      if (!written) {
-        await seat?.giveBack();
-        continue;
-      }
-      seat?.keep();
-      await this.recordUser(ctx, 'user.restored', now, current, restored);
-      return restored;
-    }
-    throw new ScimError(409, `User ${id} is being changed by other requests; try again`);
+    return this.writeUser(
+      ctx,
+      id,
+      (current) => {
+        if (current.status !== 'deleted') {
+          throw new ScimError(409, `User ${id} is not deleted (status "${current.status}"): there is nothing to restore`);
+        }
+        const status: UserStatus = current.previousStatus && current.previousStatus !== 'deleted' ? current.previousStatus : 'active';
+        const { deletedAt: _d, previousStatus: _p, ...rest } = current;
+        return {
+          ...rest,
+          status,
+          active: isActiveStatus(status),
+          userNameKey: current.userName.toLowerCase(),
+          emailKey: signInEmail({ userName: current.userName, emails: current.emails ?? [] }) ?? `~none:${id}`,
+        };
+      },
+      { from: 'any' },
+    );
   }
 
   /** Irreversible: removes a recently deleted user's document; its audit trail stays. */
@@ -510,13 +457,18 @@ export class UserService {
       if (!now) throw notFound(`User ${id} not found`);
       throw new ScimError(409, `User ${id} is not deleted (status "${now.status}"): delete it before deleting it permanently`);
     }
-    await this.memberships.removeUser(ctx.orgId, id);
+    await this.erased(ctx, 'user.permanently_deleted', current);
+  }
+
+  /** After a user's document is deleted for good: its memberships go, its audit trail stays and grows by one. */
+  private async erased(ctx: Pick<RequestContext, 'orgId' | 'actor' | 'requestId'>, action: AuditAction, user: Pick<UserRecord, '_id' | 'userName'>): Promise<void> {
+    await this.memberships.removeUser(ctx.orgId, user._id);
     await this.audit.record({
       orgId: ctx.orgId,
       at: this.clock.now(),
       actor: ctx.actor,
-      action: 'user.permanently_deleted',
-      target: { type: 'User', id, userName: current.userName },
+      action,
+      target: { type: 'User', id: user._id, userName: user.userName },
       changes: [],
       requestId: ctx.requestId,
     });
@@ -551,16 +503,7 @@ export class UserService {
         if (!cutoff || !user.deletedAt || user.deletedAt.getTime() > cutoff.getTime()) continue;
         if (!(await this.repo.deleteIfDeleted(user.orgId, user._id, cutoff))) continue;
         purged += 1;
-        await this.memberships.removeUser(user.orgId, user._id);
-        await this.audit.record({
-          orgId: user.orgId,
-          at: this.clock.now(),
-          actor,
-          action: 'user.purged',
-          target: { type: 'User', id: user._id, userName: user.userName },
-          changes: [],
-          requestId,
-        });
+        await this.erased({ orgId: user.orgId, actor, requestId }, 'user.purged', user);
       }
       const last = batch[batch.length - 1];
       if (batch.length < PURGE_BATCH || !last?.deletedAt) return purged;
@@ -632,7 +575,7 @@ export class UserService {
   // ---- invitations (side API, src/domain/invitations) ----
 
   /**
-   * Creates a user in status `invited` (PRODUCT.md "User lifecycle"), under the same rules as
+   * Creates a user in status `invited` (docs/behaviour.md "User lifecycle"), under the same rules as
    * create: domain, seat (an invited user holds one) and uniqueness.
    */
   async createInvited(ctx: RequestContext, body: unknown, invitedAt: Date, id: string = newId()): Promise<UserRecord> {
@@ -648,17 +591,7 @@ export class UserService {
       lastModified: invitedAt,
       version: 1,
     };
-    const org = await this.org(ctx.orgId);
-    checkEmailDomain(signInEmail(input), org);
-    const seat = await this.seats.take(org._id, org.seatLimit);
-    try {
-      await this.write(() => this.repo.insert(user), input, ctx.orgId, id);
-    } catch (err) {
-      await seat.giveBack();
-      throw err;
-    }
-    seat.keep();
-    await this.recordUser(ctx, 'user.created', invitedAt, undefined, user);
+    await this.commit(ctx, undefined, user);
     return user;
   }
 
@@ -668,26 +601,16 @@ export class UserService {
    * hold a seat, so no seat moves.
    */
   async activateInvited(ctx: RequestContext, id: string, passwordHash: string): Promise<UserRecord> {
-    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-      const current = await this.repo.findVisible(ctx.orgId, id);
-      if (!current || current.status !== 'invited') {
-        throw new ScimError(410, `this invitation is no longer valid: the user is ${current ? current.status : 'gone'}`);
-      }
-      const now = this.clock.now();
-      const user: UserRecord = {
-        ...current,
-        status: 'active',
-        active: true,
-        passwordHash,
-        onboardedAt: now,
-        lastModified: now,
-        version: current.version + 1,
-      };
-      if (!(await this.repo.replace(ctx.orgId, current.version, user))) continue;
-      await this.recordUser(ctx, 'user.updated', now, current, user);
-      return user;
-    }
-    throw new ScimError(409, `User ${id} is being changed by other requests; try again`);
+    const gone = (status: string) => new ScimError(410, `this invitation is no longer valid: the user is ${status}`);
+    return this.writeUser(
+      ctx,
+      id,
+      (current, now) => {
+        if (current.status !== 'invited') throw gone(current.status);
+        return { ...current, status: 'active', active: true, passwordHash, onboardedAt: now };
+      },
+      { missing: () => gone('gone') },
+    );
   }
 
   /** Cancels an invitation: the invited user is removed for good (seat released); its audit trail stays. */
