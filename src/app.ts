@@ -1,13 +1,6 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import type { Logger } from 'pino';
-import type { Config } from './config.js';
-import type { Store } from './store/connection.js';
-import { systemClock, type Clock } from './domain/context.js';
-import { OrganizationService } from './domain/organizations.js';
-import { TokenService } from './domain/tokens.js';
-import { UserService } from './domain/users/user.service.js';
-import { GroupService } from './domain/groups/group.service.js';
+import { systemClock } from './domain/context.js';
 import { createAuthenticator } from './http/auth.js';
 import { errorHandler } from './http/errors.js';
 import { healthRouter } from './http/health.router.js';
@@ -20,7 +13,6 @@ import { groupsRouter } from './http/scim/groups.router.js';
 import { bulkRouter, isBulkPath } from './http/scim/bulk.router.js';
 import { collapseSlashes, methodNotAllowed } from './http/scim/methods.js';
 import { extensionsContext, optionally } from './http/scim/extensions.js';
-import { SchemaExtensionService } from './domain/schema-extensions.js';
 import { schemaExtensionsRouter } from './http/admin/schema-extensions.router.js';
 import { BulkService, groupBulkHandler, userBulkHandler } from './domain/bulk/bulk.service.js';
 import { rolesRouter } from './http/admin/roles.router.js';
@@ -35,19 +27,12 @@ import { invitationAcceptRouter, invitationsRouter } from './http/admin/invitati
 import { outboxRouter } from './http/admin/outbox.router.js';
 import { kpisRouter } from './http/admin/kpis.router.js';
 import { importsRouter, isImportPath, jobsRouter } from './http/admin/imports.router.js';
-import { ImportService } from './domain/imports/import.service.js';
 import {
   passwordResetCompleteRouter,
   signinRouter,
   userPasswordResetRouter,
   userSessionsRouter,
 } from './http/admin/sessions.router.js';
-import { SessionService } from './domain/sessions/session.service.js';
-import { PasswordResetService } from './domain/password-reset/password-reset.service.js';
-import { OrganizationSettingsService } from './domain/organization-settings.js';
-import { InvitationService } from './domain/invitations/invitation.service.js';
-import { OutboxMailer, SmtpMailer } from './domain/invitations/mailer.js';
-import { OutboxRepository } from './store/outbox.repository.js';
 import { notFound } from './scim/errors.js';
 import {
   DISCOVERY_SCHEMAS,
@@ -59,56 +44,9 @@ import {
   USER_SCHEMA,
 } from './scim/schemas.js';
 
-export interface AppDeps {
-  config: Config;
-  store: Store;
-  logger: Logger;
-  clock?: Clock;
-}
+import { createServices, type AppDeps, type Services } from './container.js';
 
-export interface Services {
-  organizations: OrganizationService;
-  tokens: TokenService;
-  users: UserService;
-  settings: OrganizationSettingsService;
-  invitations: InvitationService;
-  outbox: OutboxRepository;
-  groups: GroupService;
-  sessions: SessionService;
-  passwordResets: PasswordResetService;
-  imports: ImportService;
-  schemaExtensions: SchemaExtensionService;
-}
-
-export function createServices(deps: AppDeps): Services {
-  const clock = deps.clock ?? systemClock;
-  const users = new UserService(deps.store, clock, deps.logger);
-  const outbox = new OutboxRepository(deps.store);
-  // PRODUCT.md "Side API": delivery by SMTP; without it, messages go to the outbox.
-  const mailer = deps.config.smtpUrl ? new SmtpMailer(deps.config.smtpUrl, deps.config.smtpFrom) : new OutboxMailer(outbox, clock);
-  const invitations = new InvitationService(deps.store, clock, users, mailer);
-  const schemaExtensions = new SchemaExtensionService(deps.store, clock);
-  return {
-    organizations: new OrganizationService(deps.store, clock),
-    tokens: new TokenService(deps.store, clock, deps.config.operatorToken),
-    users,
-    settings: new OrganizationSettingsService(deps.store, clock, users.audit),
-    invitations,
-    outbox,
-    groups: new GroupService(deps.store, clock, deps.logger),
-    // Both listen to users.onAccessEnded: suspend, delete and password changes end sessions and reset links.
-    sessions: new SessionService(deps.store, clock, users, {
-      ttlHours: deps.config.sessionTtlHours,
-      throttle: deps.config.signinThrottle,
-    }),
-    passwordResets: new PasswordResetService(deps.store, clock, users, mailer, { ttlHours: deps.config.passwordResetTtlHours }),
-    // Bulk invitations run in this process; main.ts resumes interrupted jobs at start and stops them on shutdown.
-    imports: Object.assign(new ImportService(deps.store, clock, users, invitations, deps.logger, deps.config.imports), {
-      extensionsFor: (orgId: string) => schemaExtensions.forOrg(orgId),
-    }),
-    schemaExtensions,
-  };
-}
+export { createServices, type AppDeps, type Services };
 
 /** The Express app. It never listens: main.ts does, and tests drive it through supertest. */
 export function createApp(deps: AppDeps, services: Services = createServices(deps)): Express {
@@ -207,8 +145,8 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   api.use('/users', authenticate('admin'), adminUsersRouter({ users: services.users, baseUrl: config.baseUrl }));
   api.use('/seats', authenticate('admin'), seatsRouter({ users: services.users, baseUrl: config.baseUrl }));
   api.use('/roles', authenticate('admin'), rolesRouter({ groups: services.groups, baseUrl: config.baseUrl }));
-  api.use('/audit', authenticate('admin'), auditRouter({ audit: services.users.audit, baseUrl: config.baseUrl }));
-  api.use('/tokens', authenticate('admin'), tokensRouter({ tokens: services.tokens, audit: services.users.audit, baseUrl: config.baseUrl }));
+  api.use('/audit', authenticate('admin'), auditRouter({ audit: services.audit, baseUrl: config.baseUrl }));
+  api.use('/tokens', authenticate('admin'), tokensRouter({ tokens: services.tokens, audit: services.audit, baseUrl: config.baseUrl }));
   api.use('/organization', authenticate('admin'), organizationRouter({ settings: services.settings, baseUrl: config.baseUrl }));
   // Public: the invitee has no token; the link's secret is the credential. Mounted before the admin routes.
   api.use('/invitations', invitationAcceptRouter({ invitations: services.invitations, baseUrl: config.baseUrl }));
@@ -227,7 +165,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   api.use(
     '/schema-extensions',
     authenticate('admin'),
-    schemaExtensionsRouter({ extensions: services.schemaExtensions, audit: services.users.audit, baseUrl: config.baseUrl }),
+    schemaExtensionsRouter({ extensions: services.schemaExtensions, audit: services.audit, baseUrl: config.baseUrl }),
   );
   api.use('/jobs', authenticate('admin'), jobsRouter({ imports: services.imports, baseUrl: config.baseUrl }));
   api.use((req, _res, next) => next(notFound(`no route at ${req.method} ${req.baseUrl}${req.path}`)));

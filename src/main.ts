@@ -39,7 +39,7 @@ async function main(): Promise<void> {
 
   const services = createServices({ config, store, logger, clock: systemClock });
   if (config.bootstrap && !config.operatorToken) {
-    const boot = await bootstrapIfEmpty(store, systemClock, services.organizations, services.tokens);
+    const boot = await bootstrapIfEmpty(systemClock, services.organizations, services.tokens);
     if (boot) {
       // Printed once, to the terminal only (never to the log stream): the secrets are not stored.
       process.stdout.write(
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   // Repair seat counters a crash may have left high, then purge users past retention, hourly.
   await recountAllSeats(services.users, logger);
   // Lower-cased shadow keys (docs/architecture.md "Case rules") for users stored before they existed.
-  const backfilled = await services.users.repo.backfillCaseKeys();
+  const backfilled = await services.users.backfillCaseKeys();
   if (backfilled > 0) logger.info({ users: backfilled }, 'case-insensitive filter keys written');
   const purge = startPurgeScheduler(services.users, { clock: systemClock, logger });
   // Bulk imports a stop or crash cut off are resumed (or marked failed) now, and swept for periodically.

@@ -1,5 +1,3 @@
-import type { Store } from '../store/connection.js';
-import { MetaRepository } from '../store/meta.repository.js';
 import type { Clock } from './context.js';
 import type { OrganizationService } from './organizations.js';
 import type { IssuedToken, TokenService } from './tokens.js';
@@ -17,13 +15,12 @@ export interface BootstrapResult {
  * processes starting together bootstrap once.
  */
 export async function bootstrapIfEmpty(
-  store: Store,
   clock: Clock,
   organizations: OrganizationService,
   tokens: TokenService,
 ): Promise<BootstrapResult | undefined> {
   if ((await organizations.repo.count()) > 0) return undefined;
-  const claimed = await new MetaRepository(store).claim('bootstrap', { at: clock.now().toISOString() }, clock.now());
+  const claimed = await organizations.claimOnce('bootstrap', { at: clock.now().toISOString() }, clock.now());
   if (!claimed) return undefined;
   const org = await organizations.create({
     name: 'default',

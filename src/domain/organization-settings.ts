@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import type { Store } from '../store/connection.js';
-import { GroupRepository } from '../store/group.repository.js';
-import { KeyedMutex } from '../store/keyed-mutex.js';
-import { OrganizationRepository, type OrganizationRecord } from '../store/organization.repository.js';
+import type { Repositories } from '../store/repositories.js';
+import type { GroupRepository } from '../store/group.repository.js';
+import { type OrganizationRepository, type OrganizationRecord } from '../store/organization.repository.js';
 import { ScimError, badRequest, notFound } from '../scim/errors.js';
 import type { AuditService } from './audit/audit.service.js';
 import type { Clock, RequestContext } from './context.js';
@@ -52,16 +51,14 @@ export type OrganizationSettingsPatch = z.infer<typeof organizationSettingsPatch
 export class OrganizationSettingsService {
   private readonly repo: OrganizationRepository;
   private readonly groups: GroupRepository;
-  /** Read-check-write per organization, serialized in-process (keyed-mutex.ts). */
-  private readonly mutex = new KeyedMutex();
 
   constructor(
-    store: Store,
+    repos: Repositories,
     private readonly clock: Clock,
     private readonly audit: AuditService,
   ) {
-    this.repo = new OrganizationRepository(store);
-    this.groups = new GroupRepository(store);
+    this.repo = repos.organizations;
+    this.groups = repos.groups;
   }
 
   async get(ctx: RequestContext): Promise<OrganizationView> {
@@ -69,7 +66,8 @@ export class OrganizationSettingsService {
   }
 
   async update(ctx: RequestContext, patch: OrganizationSettingsPatch): Promise<OrganizationView> {
-    return this.mutex.run(ctx.orgId, async () => {
+    // Read-check-write per organization, serialized in-process (keyed-mutex.ts).
+    return this.repo.exclusive(ctx.orgId, async () => {
       const current = await this.find(ctx.orgId);
       const next: OrganizationRecord = { ...current };
       for (const [key, value] of Object.entries(patch)) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { Store } from '../store/connection.js';
-import { OrganizationRepository, type OrganizationRecord, type RoleRecord } from '../store/organization.repository.js';
+import type { MetaRepository } from '../store/meta.repository.js';
+import type { Repositories } from '../store/repositories.js';
+import type { OrganizationRepository, OrganizationRecord, RoleRecord } from '../store/organization.repository.js';
 import type { Clock } from './context.js';
 import { newId } from './tokens.js';
 import { notFound } from '../scim/errors.js';
@@ -56,13 +57,20 @@ export function toOrganizationView(org: OrganizationRecord): OrganizationView {
 }
 
 export class OrganizationService {
+  private readonly meta: MetaRepository;
   readonly repo: OrganizationRepository;
 
   constructor(
-    store: Store,
+    repos: Repositories,
     private readonly clock: Clock,
   ) {
-    this.repo = new OrganizationRepository(store);
+    this.repo = repos.organizations;
+    this.meta = repos.meta;
+  }
+
+  /** Claims a once-per-deployment marker (e.g. the bootstrap); false when another process claimed it first. */
+  async claimOnce(key: string, value: Record<string, unknown>, at: Date): Promise<boolean> {
+    return this.meta.claim(key, value, at);
   }
 
   async create(input: CreateOrganizationInput): Promise<OrganizationView> {

@@ -1,6 +1,6 @@
 import { ScimError } from '../scim/errors.js';
-import type { Store } from '../store/connection.js';
-import { SeatRepository } from '../store/seat.repository.js';
+import type { Repositories } from '../store/repositories.js';
+import type { SeatRepository } from '../store/seat.repository.js';
 import type { UserRepository, UserStatus } from '../store/user.repository.js';
 import type { Clock } from './context.js';
 
@@ -29,15 +29,16 @@ export interface SeatHold {
  */
 export class SeatService {
   readonly repo: SeatRepository;
+  private readonly users: UserRepository;
   /** Seats taken in this process whose user write has not finished: a recount must not hand them out again. */
   private readonly pending = new Map<string, number>();
 
   constructor(
-    store: Store,
-    private readonly users: UserRepository,
+    repos: Repositories,
     private readonly clock: Clock,
   ) {
-    this.repo = new SeatRepository(store);
+    this.repo = repos.seats;
+    this.users = repos.users;
   }
 
   /** Takes a seat or throws 403 "seat limit reached: U of L seats in use". */

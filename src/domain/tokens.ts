@@ -1,8 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Repositories } from '../store/repositories.js';
 import { z } from 'zod';
 import { badRequest, notFound } from '../scim/errors.js';
-import { TokenRepository, type Scope, type TokenRecord } from '../store/token.repository.js';
-import type { Store } from '../store/connection.js';
+import { type TokenRepository, type Scope, type TokenRecord } from '../store/token.repository.js';
 import { hashTokenSecret, newSecret, sameHash } from './secrets.js';
 import type { Clock } from './context.js';
 
@@ -35,11 +35,11 @@ export class TokenService {
   private readonly repo: TokenRepository;
 
   constructor(
-    store: Store,
+    repos: Repositories,
     private readonly clock: Clock,
     private readonly operatorToken: string,
   ) {
-    this.repo = new TokenRepository(store);
+    this.repo = repos.tokens;
   }
 
   async issue(orgId: string | null, name: string, scopes: Scope[]): Promise<IssuedToken> {

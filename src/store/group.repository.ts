@@ -32,13 +32,16 @@ export function unboundKey(id: string): string {
 /** Every method ANDs the organization id into its query (PRODUCT.md "Tenancy"). */
 export class GroupRepository {
   private readonly groups: Collection<GroupRecord>;
-  /**
-   * Conditional writes per group, serialized in-process (keyed-mutex.ts: FerretDB 1.x does not apply
-   * an update's filter atomically). `touch` runs under it too, so its version bump is never lost.
-   */
-  private readonly writes = new KeyedMutex();
 
-  constructor(store: Store) {
+  /**
+   * `writes`: the one KeyedMutex of the groups collection (store/repositories.ts builds it once per process):
+   * conditional writes per group are serialized in-process, as FerretDB 1.x does not apply an update's
+   * filter atomically (keyed-mutex.ts). `touch` runs under it too, so its version bump is never lost.
+   */
+  constructor(
+    store: Store,
+    private readonly writes: KeyedMutex = new KeyedMutex(),
+  ) {
     this.groups = store.models.Group.collection as unknown as Collection<GroupRecord>;
   }
 

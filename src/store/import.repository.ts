@@ -115,9 +115,12 @@ export class ImportRepository {
   private readonly keys: Collection<ImportKeyRecord>;
   private readonly users: Collection<UserRecord>;
   private readonly invitations: Collection<InvitationRecord>;
-  private readonly mutex = new KeyedMutex();
 
-  constructor(store: Store) {
+  /** `mutex`: the one KeyedMutex of this collection (store/repositories.ts builds it once per process; keyed-mutex.ts). */
+  constructor(
+    store: Store,
+    private readonly mutex: KeyedMutex = new KeyedMutex(),
+  ) {
     this.jobs = store.models.Job.collection as unknown as Collection<JobRecord>;
     this.chunks = store.models.ImportChunk.collection as unknown as Collection<ChunkRecord>;
     this.results = store.models.ImportResult.collection as unknown as Collection<ImportResultRecord>;

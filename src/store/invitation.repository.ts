@@ -44,9 +44,12 @@ export interface InvitationTokenRecord {
 export class InvitationRepository {
   private readonly invitations: Collection<InvitationRecord>;
   private readonly tokens: Collection<InvitationTokenRecord>;
-  private readonly mutex = new KeyedMutex();
 
-  constructor(store: Store) {
+  /** `mutex`: the one KeyedMutex of this collection (store/repositories.ts builds it once per process; keyed-mutex.ts). */
+  constructor(
+    store: Store,
+    private readonly mutex: KeyedMutex = new KeyedMutex(),
+  ) {
     this.invitations = store.models.Invitation.collection as unknown as Collection<InvitationRecord>;
     this.tokens = store.models.InvitationToken.collection as unknown as Collection<InvitationTokenRecord>;
   }

@@ -1,5 +1,6 @@
 import type { Collection } from 'mongodb';
 import type { Store } from './connection.js';
+import { KeyedMutex } from './keyed-mutex.js';
 
 export interface RoleRecord {
   key: string;
@@ -27,8 +28,16 @@ export interface OrganizationRecord {
 export class OrganizationRepository {
   private readonly orgs: Collection<OrganizationRecord>;
 
-  constructor(store: Store) {
+  constructor(
+    store: Store,
+    private readonly writes: KeyedMutex = new KeyedMutex(),
+  ) {
     this.orgs = store.models.Organization.collection as unknown as Collection<OrganizationRecord>;
+  }
+
+  /** Runs a read-check-write on one organization's document, serialized in-process (keyed-mutex.ts). */
+  exclusive<T>(orgId: string, work: () => Promise<T>): Promise<T> {
+    return this.writes.run(orgId, work);
   }
 
   async insert(org: OrganizationRecord): Promise<void> {

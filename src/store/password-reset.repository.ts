@@ -28,9 +28,12 @@ export interface PasswordResetRecord {
  */
 export class PasswordResetRepository {
   private readonly links: Collection<PasswordResetRecord>;
-  private readonly mutex = new KeyedMutex();
 
-  constructor(store: Store) {
+  /** `mutex`: the one KeyedMutex of this collection (store/repositories.ts builds it once per process; keyed-mutex.ts). */
+  constructor(
+    store: Store,
+    private readonly mutex: KeyedMutex = new KeyedMutex(),
+  ) {
     this.links = store.models.PasswordReset.collection as unknown as Collection<PasswordResetRecord>;
   }
 

@@ -27,9 +27,12 @@ export interface TakeResult {
  */
 export class SeatRepository {
   private readonly seats: Collection<SeatRecord>;
-  private readonly writes = new KeyedMutex();
 
-  constructor(store: Store) {
+  /** `writes`: the one KeyedMutex of this collection (store/repositories.ts builds it once per process; keyed-mutex.ts). */
+  constructor(
+    store: Store,
+    private readonly writes: KeyedMutex = new KeyedMutex(),
+  ) {
     this.seats = store.models.Seat.collection as unknown as Collection<SeatRecord>;
   }
 

@@ -32,9 +32,12 @@ export type SessionSummary = Omit<SessionRecord, 'secretHash' | 'passwordStamp'>
  */
 export class SessionRepository {
   private readonly sessions: Collection<SessionRecord>;
-  private readonly writes = new KeyedMutex();
 
-  constructor(store: Store) {
+  /** `writes`: the one KeyedMutex of this collection (store/repositories.ts builds it once per process; keyed-mutex.ts). */
+  constructor(
+    store: Store,
+    private readonly writes: KeyedMutex = new KeyedMutex(),
+  ) {
     this.sessions = store.models.Session.collection as unknown as Collection<SessionRecord>;
   }
 

@@ -26,9 +26,12 @@ const MAX_ATTEMPTS = 4;
  */
 export class SigninThrottleRepository {
   private readonly counters: Collection<SigninThrottleRecord>;
-  private readonly writes = new KeyedMutex();
 
-  constructor(store: Store) {
+  /** `writes`: the one KeyedMutex of this collection (store/repositories.ts builds it once per process; keyed-mutex.ts). */
+  constructor(
+    store: Store,
+    private readonly writes: KeyedMutex = new KeyedMutex(),
+  ) {
     this.counters = store.models.SigninThrottle.collection as unknown as Collection<SigninThrottleRecord>;
   }
 

@@ -117,12 +117,14 @@ export function scoped(orgId: string, filter: Record<string, unknown>): Filter<U
  */
 export class UserRepository {
   private readonly users: Collection<UserRecord>;
-  /** Conditional writes per user, serialized in-process (see keyed-mutex.ts for FerretDB 1.x). */
-  private readonly writes = new KeyedMutex();
 
   private readonly meta: MetaRepository;
 
-  constructor(store: Store) {
+  /** `writes`: the one KeyedMutex of this collection (store/repositories.ts builds it once per process; keyed-mutex.ts). */
+  constructor(
+    store: Store,
+    private readonly writes: KeyedMutex = new KeyedMutex(),
+  ) {
     this.users = store.models.User.collection as unknown as Collection<UserRecord>;
     this.meta = new MetaRepository(store);
   }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { Store } from '../../store/connection.js';
-import { AuditRepository, type AuditAction, type AuditChange, type AuditQuery, type AuditRecord } from '../../store/audit.repository.js';
+import type { Repositories } from '../../store/repositories.js';
+import { type AuditRepository, type AuditAction, type AuditChange, type AuditQuery, type AuditRecord } from '../../store/audit.repository.js';
 import type { Actor } from '../context.js';
 import { newId } from '../tokens.js';
 
@@ -53,10 +53,10 @@ export class AuditService {
   readonly repo: AuditRepository;
 
   constructor(
-    store: Store,
+    repos: Repositories,
     private readonly logger: Logger,
   ) {
-    this.repo = new AuditRepository(store);
+    this.repo = repos.audit;
   }
 
   async record(event: AuditEvent): Promise<void> {

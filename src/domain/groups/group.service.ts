@@ -1,14 +1,12 @@
-import type { Logger } from 'pino';
+import type { Repositories } from '../../store/repositories.js';
 import type { AuditAction, AuditChange } from '../../store/audit.repository.js';
-import type { Store } from '../../store/connection.js';
 import { DuplicateKeyError } from '../../store/errors.js';
-import { GroupRepository, unboundKey, type GroupRecord } from '../../store/group.repository.js';
-import { MembershipRepository } from '../../store/membership.repository.js';
-import { OrganizationRepository, type OrganizationRecord } from '../../store/organization.repository.js';
-import { UserRepository } from '../../store/user.repository.js';
+import { type GroupRepository, unboundKey, type GroupRecord } from '../../store/group.repository.js';
+import { type MembershipRepository } from '../../store/membership.repository.js';
+import { type OrganizationRepository, type OrganizationRecord } from '../../store/organization.repository.js';
+import { type UserRepository } from '../../store/user.repository.js';
 import { ScimError, badRequest, notFound } from '../../scim/errors.js';
 import { applyPatch } from '../../scim/patch.js';
-import { createLogger } from '../../logger.js';
 import { AuditService } from '../audit/audit.service.js';
 import { diffGroups, memberChanges } from '../audit/group-diff.js';
 import type { Clock, RequestContext } from '../context.js';
@@ -38,18 +36,16 @@ export class GroupService {
   readonly memberships: MembershipRepository;
   private readonly users: UserRepository;
   private readonly orgs: OrganizationRepository;
-  readonly audit: AuditService;
 
   constructor(
-    store: Store,
+    repos: Repositories,
+    private readonly audit: AuditService,
     private readonly clock: Clock,
-    logger: Logger = createLogger('error'),
   ) {
-    this.audit = new AuditService(store, logger);
-    this.repo = new GroupRepository(store);
-    this.memberships = new MembershipRepository(store);
-    this.users = new UserRepository(store);
-    this.orgs = new OrganizationRepository(store);
+    this.repo = repos.groups;
+    this.memberships = repos.memberships;
+    this.users = repos.users;
+    this.orgs = repos.organizations;
   }
 
   private async org(orgId: string): Promise<OrganizationRecord> {

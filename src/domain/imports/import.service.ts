@@ -1,8 +1,10 @@
 import { runWithExtensions, type ExtensionDef } from '../../scim/extensions.js';
+import type { Repositories } from '../../store/repositories.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { OrganizationRepository } from '../../store/organization.repository.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { Store } from '../../store/connection.js';
 import type { AuditAction, AuditChange } from '../../store/audit.repository.js';
 import {
   ImportRepository,
@@ -17,7 +19,6 @@ import type { Actor, Clock, RequestContext } from '../context.js';
 import { inviteInput, type InvitationService, type InviteInput } from '../invitations/invitation.service.js';
 import { domainOf, emailDomainViolation } from '../rules/email-domain.js';
 import { newId } from '../tokens.js';
-import type { UserService } from '../users/user.service.js';
 import { inspectFile, readRows } from './read-rows.js';
 import { clip, ImportFileError, SourceReadError, type ImportFormat, type SourceRow } from './rows.js';
 
@@ -146,6 +147,7 @@ interface Progress {
  * - Re-uploading a file invites nobody twice: the uniqueness rule reports each row as a duplicate.
  */
 export class ImportService {
+  private readonly organizations: OrganizationRepository;
   readonly repo: ImportRepository;
   /** This process's name on the leases it holds: host, pid and an instance id. */
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -157,14 +159,15 @@ export class ImportService {
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
-    store: Store,
+    repos: Repositories,
     private readonly clock: Clock,
-    private readonly users: UserService,
     private readonly invitations: InvitationService,
+    private readonly audit: AuditService,
     private readonly logger: Logger,
     options: ImportServiceOptions,
   ) {
-    this.repo = new ImportRepository(store);
+    this.repo = repos.imports;
+    this.organizations = repos.organizations;
     const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.options = { ...options, leaseMs, sweepIntervalMs: options.sweepIntervalMs ?? leaseMs };
   }
@@ -420,7 +423,7 @@ export class ImportService {
 
   private async processBatch(run: Run, batch: SourceRow[], progress: Progress): Promise<void> {
     const { job } = run;
-    const org = await this.users.orgs.findById(job.orgId);
+    const org = await this.organizations.findById(job.orgId);
     if (!org) throw new JobAbort('the organization no longer exists');
     // Which earlier row of the file invited each address of the batch: the stored keys of earlier
     // batches, then this batch's own as it goes.
@@ -560,7 +563,7 @@ export class ImportService {
   }
 
   private async record(job: JobRecord, actor: Actor, action: AuditAction, changes: AuditChange[]): Promise<void> {
-    await this.users.audit.record({
+    await this.audit.record({
       orgId: job.orgId,
       at: this.clock.now(),
       actor,

@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import type { Store } from '../../store/connection.js';
+import type { Repositories } from '../../store/repositories.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { OrganizationRepository } from '../../store/organization.repository.js';
+import type { UserRepository } from '../../store/user.repository.js';
 import {
   InvitationRepository,
   type InvitationRecord,
@@ -69,15 +72,20 @@ const INVITEE: Actor = { type: 'system', id: 'invitation', name: 'invitee (accep
  * Only the link's SHA-256 is stored; the secret appears in the message alone.
  */
 export class InvitationService {
+  private readonly organizations: OrganizationRepository;
+  private readonly userRecords: UserRepository;
   readonly repo: InvitationRepository;
 
   constructor(
-    store: Store,
+    repos: Repositories,
     private readonly clock: Clock,
     private readonly users: UserService,
+    private readonly audit: AuditService,
     private readonly mailer: Mailer,
   ) {
-    this.repo = new InvitationRepository(store);
+    this.repo = repos.invitations;
+    this.organizations = repos.organizations;
+    this.userRecords = repos.users;
   }
 
   /**
@@ -90,7 +98,7 @@ export class InvitationService {
     linkBase: string,
     source?: { jobId: string; row: number; resumed?: boolean },
   ): Promise<InvitationView & { delivery: Delivery }> {
-    const org = await this.users.orgs.findById(ctx.orgId);
+    const org = await this.organizations.findById(ctx.orgId);
     if (!org) throw notFound(`organization ${ctx.orgId} not found`);
     const role = input.role === undefined ? undefined : findRole(org, input.role);
     if (input.role !== undefined && !role) {
@@ -120,7 +128,7 @@ export class InvitationService {
       // Only a clash (409) or a full organization (403, the user holding a seat already) can hide
       // an earlier run's user; other refusals (domain, bad value) are the row's own.
       const clash = err instanceof ScimError && (err.status === 409 || err.status === 403);
-      const earlier = id && clash && source?.resumed ? await this.users.repo.findVisibleById(ctx.orgId, id) : null;
+      const earlier = id && clash && source?.resumed ? await this.userRecords.findVisibleById(ctx.orgId, id) : null;
       if (!earlier || earlier.status !== 'invited' || (await this.repo.find(ctx.orgId, earlier._id))) throw err;
       user = earlier;
     }
@@ -156,7 +164,7 @@ export class InvitationService {
 
   /** A new link; the previous one stops working. */
   async resend(ctx: RequestContext, userId: string, linkBase: string): Promise<InvitationView & { delivery: Delivery }> {
-    const org = await this.users.orgs.findById(ctx.orgId);
+    const org = await this.organizations.findById(ctx.orgId);
     if (!org) throw notFound(`organization ${ctx.orgId} not found`);
     const { secret, updated } = await this.repo.exclusive(userId, async () => {
       const current = await this.pending(ctx, userId, true);
@@ -262,7 +270,7 @@ export class InvitationService {
     invitation: InvitationRecord,
     changes: { path: string; old: unknown; new: unknown }[],
   ): Promise<void> {
-    await this.users.audit.record({
+    await this.audit.record({
       orgId: ctx.orgId,
       at: this.clock.now(),
       actor: ctx.actor,

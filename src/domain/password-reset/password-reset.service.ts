@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import type { Store } from '../../store/connection.js';
-import { PasswordResetRepository, type PasswordResetRecord } from '../../store/password-reset.repository.js';
-import { SessionUsersRepository } from '../../store/session-users.repository.js';
+import type { Repositories } from '../../store/repositories.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { OrganizationRepository } from '../../store/organization.repository.js';
+import { type PasswordResetRepository, type PasswordResetRecord } from '../../store/password-reset.repository.js';
+import { type SessionUsersRepository } from '../../store/session-users.repository.js';
 import type { UserRecord } from '../../store/user.repository.js';
 import type { AuditAction, AuditChange } from '../../store/audit.repository.js';
 import { badRequest, ScimError } from '../../scim/errors.js';
@@ -49,20 +51,23 @@ function addressOf(user: UserRecord): string | undefined {
  * (onAccessEnded), and completing re-checks that the user is still active.
  */
 export class PasswordResetService {
+  private readonly organizations: OrganizationRepository;
   readonly repo: PasswordResetRepository;
   private readonly accounts: SessionUsersRepository;
 
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
-    store: Store,
+    repos: Repositories,
     private readonly clock: Clock,
     private readonly users: UserService,
+    private readonly audit: AuditService,
     private readonly mailer: Mailer,
     private readonly settings: { ttlHours: number },
   ) {
-    this.repo = new PasswordResetRepository(store);
-    this.accounts = new SessionUsersRepository(store);
+    this.repo = repos.passwordResets;
+    this.accounts = repos.sessionUsers;
+    this.organizations = repos.organizations;
     // Not under exclusive(userId): completing a reset runs this listener inside its own exclusive
     // section (KeyedMutex is not re-entrant); an updateMany by state is harmless to interleave.
     users.onAccessEnded(async (orgId, userId) => {
@@ -160,7 +165,7 @@ export class PasswordResetService {
   private async issue(ctx: RequestContext, user: UserRecord, requestedBy: 'admin' | 'self', linkBase: string): Promise<PasswordResetSent> {
     const email = addressOf(user);
     if (!email) throw new ScimError(409, `User ${user._id} has no email address to send a reset link to`);
-    const org = await this.users.orgs.findById(ctx.orgId);
+    const org = await this.organizations.findById(ctx.orgId);
     const now = this.clock.now();
     const secret = newSecret();
     const link: PasswordResetRecord = {
@@ -202,7 +207,7 @@ export class PasswordResetService {
   }
 
   private async record(ctx: RequestContext, action: AuditAction, link: PasswordResetRecord, changes: AuditChange[]): Promise<void> {
-    await this.users.audit.record({
+    await this.audit.record({
       orgId: ctx.orgId,
       at: this.clock.now(),
       actor: ctx.actor,

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import type { Repositories } from '../../store/repositories.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { UserRepository } from '../../store/user.repository.js';
 import { z } from 'zod';
-import type { Store } from '../../store/connection.js';
 import type { AuditAction, AuditChange } from '../../store/audit.repository.js';
-import { SessionRepository, type SessionEndReason, type SessionRecord, type SessionSummary } from '../../store/session.repository.js';
-import { SessionUsersRepository } from '../../store/session-users.repository.js';
+import { type SessionRepository, type SessionEndReason, type SessionRecord, type SessionSummary } from '../../store/session.repository.js';
+import { type SessionUsersRepository } from '../../store/session-users.repository.js';
 import type { UserRecord, UserStatus } from '../../store/user.repository.js';
 import { badRequest, notFound, ScimError } from '../../scim/errors.js';
 import type { Actor, Clock, RequestContext } from '../context.js';
@@ -114,6 +116,7 @@ function parseToken(token: string): { id: string; secret: string } | undefined {
  * onAccessEnded, which every write fires (SCIM, /Bulk, side API), and ends all the user's sessions.
  */
 export class SessionService {
+  private readonly userRecords: UserRepository;
   readonly repo: SessionRepository;
   readonly throttle: SigninThrottle;
   private readonly accounts: SessionUsersRepository;
@@ -122,14 +125,16 @@ export class SessionService {
   private dummyHash: Promise<string> | undefined;
 
   constructor(
-    store: Store,
+    repos: Repositories,
     private readonly clock: Clock,
     private readonly users: UserService,
+    private readonly audit: AuditService,
     private readonly settings: SessionSettings,
   ) {
-    this.repo = new SessionRepository(store);
-    this.accounts = new SessionUsersRepository(store);
-    this.throttle = new SigninThrottle(store, clock, settings.throttle);
+    this.repo = repos.sessions;
+    this.accounts = repos.sessionUsers;
+    this.userRecords = repos.users;
+    this.throttle = new SigninThrottle(repos, clock, settings.throttle);
     users.onAccessEnded(async (orgId, userId, reason) => {
       await this.endAll(orgId, userId, reason, SYSTEM_ACTOR, '');
     });
@@ -187,7 +192,7 @@ export class SessionService {
     if (session.expiresAt.getTime() <= now.getTime()) {
       throw refuse('session_expired', `this session expired at ${session.expiresAt.toISOString()}`);
     }
-    const user = await this.users.repo.findAny(ctx.orgId, session.userId);
+    const user = await this.userRecords.findAny(ctx.orgId, session.userId);
     const stale = staleReason(session, user);
     if (stale) {
       await this.endSessions(ctx.orgId, session.userId, [session._id], stale, SYSTEM_ACTOR, ctx.requestId);
@@ -305,7 +310,7 @@ export class SessionService {
     await this.repo.insert(session);
     // A suspension, deletion or password change that landed between the password check and the
     // insert may have ended the user's sessions before this one existed: read the user again.
-    const current = await this.users.repo.findAny(ctx.orgId, user._id);
+    const current = await this.userRecords.findAny(ctx.orgId, user._id);
     const stale = staleReason(session, current);
     if (stale) {
       await this.endSessions(ctx.orgId, user._id, [id], stale, SYSTEM_ACTOR, ctx.requestId);
@@ -342,7 +347,7 @@ export class SessionService {
     const ended: string[] = [];
     for (const id of ids) if (await this.repo.end(orgId, userId, id, reason, now)) ended.push(id);
     if (ended.length > 0) {
-      await this.users.audit.record({
+      await this.audit.record({
         orgId,
         at: now,
         actor,
@@ -377,7 +382,7 @@ export class SessionService {
   }
 
   private async record(ctx: RequestContext, action: AuditAction, user: UserRecord | undefined, changes: AuditChange[]): Promise<void> {
-    await this.users.audit.record({
+    await this.audit.record({
       orgId: ctx.orgId,
       at: this.clock.now(),
       actor: ctx.actor,

@@ -1,5 +1,5 @@
-import type { Store } from '../../store/connection.js';
-import { SigninThrottleRepository } from '../../store/signin-throttle.repository.js';
+import { type SigninThrottleRepository } from '../../store/signin-throttle.repository.js';
+import type { Repositories } from '../../store/repositories.js';
 import type { Clock } from '../context.js';
 import { hashTokenSecret } from '../secrets.js';
 import { refuse } from './signin-refusal.js';
@@ -38,11 +38,11 @@ export class SigninThrottle {
   private readonly lastSweep = new Map<string, number>();
 
   constructor(
-    store: Store,
+    repos: Repositories,
     private readonly clock: Clock,
     private readonly settings: ThrottleSettings,
   ) {
-    this.repo = new SigninThrottleRepository(store);
+    this.repo = repos.signinThrottle;
   }
 
   /** No address is stored in clear, known or not. */

@@ -1,22 +1,22 @@
 import type { Logger } from 'pino';
-import type { Store } from '../../store/connection.js';
-import { OrganizationRepository, type OrganizationRecord } from '../../store/organization.repository.js';
-import { UserRepository, type UserRecord, type UserStatus } from '../../store/user.repository.js';
+import type { Repositories } from '../../store/repositories.js';
+import { type OrganizationRepository, type OrganizationRecord } from '../../store/organization.repository.js';
+import { type UserRepository, type UserRecord, type UserStatus } from '../../store/user.repository.js';
 import type { AuditAction } from '../../store/audit.repository.js';
-import { ScimError, badRequest, conflict, notFound, preconditionFailed } from '../../scim/errors.js';
+import { ScimError, badRequest, notFound, preconditionFailed } from '../../scim/errors.js';
 import { applyPatch } from '../../scim/patch.js';
 import { createLogger } from '../../logger.js';
 import type { Actor, Clock, RequestContext } from '../context.js';
 import { AuditService } from '../audit/audit.service.js';
 import { diffUsers } from '../audit/user-diff.js';
 import { checkEmailDomain } from '../rules/email-domain.js';
-import { holdsSeat, SeatService, type SeatHold, type SeatUsage } from '../seats.js';
+import { holdsSeat, SeatService, type SeatUsage } from '../seats.js';
 import { hashPassword } from '../secrets.js';
 import { newId } from '../tokens.js';
 import { retryOnConflict, RETRY, uniquenessError } from '../write.js';
 import { carryExtensions, parseUserResource, recordFieldsFrom, signInEmail, userToScim, type DerivedUserData, type UserInput } from './user.mapper.js';
-import { GroupRepository } from '../../store/group.repository.js';
-import { MembershipRepository } from '../../store/membership.repository.js';
+import { type GroupRepository } from '../../store/group.repository.js';
+import { type MembershipRepository } from '../../store/membership.repository.js';
 import { equalityValue, idsCondition, MAX_MEMBERSHIP_FILTER_IDS, resolveConditions } from '../groups/membership-filter.js';
 import { effectiveRoles, findRole } from '../groups/roles.js';
 
@@ -87,24 +87,27 @@ export function checkIfMatch(ifMatch: string | undefined, version: number): void
 export class UserService {
   readonly repo: UserRepository;
   readonly orgs: OrganizationRepository;
-  readonly seats: SeatService;
-  readonly audit: AuditService;
   private readonly groups: GroupRepository;
   private readonly memberships: MembershipRepository;
   private readonly accessEndedListeners: AccessEndedListener[] = [];
 
   constructor(
-    store: Store,
+    repos: Repositories,
+    private readonly seats: SeatService,
+    private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly logger: Logger = createLogger('error'),
   ) {
-    this.repo = new UserRepository(store);
-    this.orgs = new OrganizationRepository(store);
-    this.seats = new SeatService(store, this.repo, clock);
-    this.audit = new AuditService(store, logger);
-    // Read-only here: group writes go through GroupService, whose repository owns the group mutex.
-    this.groups = new GroupRepository(store);
-    this.memberships = new MembershipRepository(store);
+    this.repo = repos.users;
+    this.orgs = repos.organizations;
+    // Read-only here: group writes go through GroupService.writeGroup.
+    this.groups = repos.groups;
+    this.memberships = repos.memberships;
+  }
+
+  /** Start-up maintenance (store/case-keys.ts): fills the lower-cased shadow keys that older documents lack. */
+  backfillCaseKeys(): ReturnType<UserRepository['backfillCaseKeys']> {
+    return this.repo.backfillCaseKeys();
   }
 
   /** Called after any write (SCIM or side API) that suspends, deletes or re-passwords a user. */

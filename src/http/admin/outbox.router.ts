@@ -1,10 +1,10 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type { OutboxRepository } from '../../store/outbox.repository.js';
+import type { OutboxService } from '../../domain/invitations/outbox.js';
 import { requestContext, sendJson } from '../respond.js';
 
 export interface OutboxRouterDeps {
-  outbox: OutboxRepository;
+  outbox: OutboxService;
   baseUrl: string;
 }
 
@@ -19,21 +19,8 @@ export function outboxRouter(deps: OutboxRouterDeps): Router {
   router.get('/', async (req, res) => {
     const c = requestContext(req, deps.baseUrl);
     const q = pageQuery.parse(req.query);
-    const page = await deps.outbox.list(c.orgId, q.offset, q.limit);
-    sendJson(res, 200, {
-      total: page.total,
-      offset: q.offset,
-      limit: q.limit,
-      items: page.items.map((m) => ({
-        id: m._id,
-        kind: m.kind,
-        to: m.to,
-        subject: m.subject,
-        text: m.text,
-        ...(m.link ? { link: m.link } : {}),
-        created: m.created.toISOString(),
-      })),
-    });
+    const page = await deps.outbox.list(c, q.offset, q.limit);
+    sendJson(res, 200, { total: page.total, offset: q.offset, limit: q.limit, items: page.items });
   });
   return router;
 }

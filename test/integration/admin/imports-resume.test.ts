@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { h, newOrg, type TestOrg } from '../../support/harness.js';
 import { csvFile } from '../../support/import-files.js';
 import { createLogger } from '../../../src/logger.js';
+import { createRepositories } from '../../../src/store/repositories.js';
 import { ImportService, type ImportServiceOptions } from '../../../src/domain/imports/import.service.js';
 import type { InvitationService } from '../../../src/domain/invitations/invitation.service.js';
 import type { RequestContext } from '../../../src/domain/context.js';
@@ -19,7 +20,7 @@ function ctxOf(org: TestOrg): RequestContext {
 /** Another "process": its own runner on the same database (the harness's services stand for the next start). */
 function otherProcess(options: Partial<ImportServiceOptions> = {}, invitations: InvitationService = h().services.invitations): ImportService {
   const s = h().services;
-  return new ImportService(h().store, h().clock, s.users, invitations, createLogger('silent'), {
+  return new ImportService(createRepositories(h().store), h().clock, invitations, s.audit, createLogger('silent'), {
     batchSize: 3,
     concurrency: 1,
     maxAttempts: 3,

@@ -1,0 +1,79 @@
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { Store } from './store/connection.js';
+import { createRepositories } from './store/repositories.js';
+import { systemClock, type Clock } from './domain/context.js';
+import { AuditService } from './domain/audit/audit.service.js';
+import { SeatService } from './domain/seats.js';
+import { OrganizationService } from './domain/organizations.js';
+import { TokenService } from './domain/tokens.js';
+import { UserService } from './domain/users/user.service.js';
+import { GroupService } from './domain/groups/group.service.js';
+import { SchemaExtensionService } from './domain/schema-extensions.js';
+import { ImportService } from './domain/imports/import.service.js';
+import { SessionService } from './domain/sessions/session.service.js';
+import { PasswordResetService } from './domain/password-reset/password-reset.service.js';
+import { OrganizationSettingsService } from './domain/organization-settings.js';
+import { InvitationService } from './domain/invitations/invitation.service.js';
+import { OutboxMailer, SmtpMailer } from './domain/invitations/mailer.js';
+import { OutboxService } from './domain/invitations/outbox.js';
+
+export interface AppDeps {
+  config: Config;
+  store: Store;
+  logger: Logger;
+  clock?: Clock;
+}
+
+export interface Services {
+  organizations: OrganizationService;
+  tokens: TokenService;
+  users: UserService;
+  audit: AuditService;
+  settings: OrganizationSettingsService;
+  invitations: InvitationService;
+  outbox: OutboxService;
+  groups: GroupService;
+  sessions: SessionService;
+  passwordResets: PasswordResetService;
+  imports: ImportService;
+  schemaExtensions: SchemaExtensionService;
+}
+
+/**
+ * The composition root (docs/architecture.md "Composition"): builds each repository once, with one
+ * KeyedMutex per collection (store/repositories.ts), then each service once, and injects them. No
+ * other module builds a repository or a service that another one also builds.
+ */
+export function createServices(deps: AppDeps): Services {
+  const clock = deps.clock ?? systemClock;
+  const repos = createRepositories(deps.store);
+  const audit = new AuditService(repos, deps.logger);
+  const seats = new SeatService(repos, clock);
+  const users = new UserService(repos, seats, audit, clock, deps.logger);
+  // docs/behaviour.md "Mail": delivery by SMTP; without it, messages go to the outbox.
+  const mailer = deps.config.smtpUrl ? new SmtpMailer(deps.config.smtpUrl, deps.config.smtpFrom) : new OutboxMailer(repos.outbox, clock);
+  const invitations = new InvitationService(repos, clock, users, audit, mailer);
+  const schemaExtensions = new SchemaExtensionService(deps.store, clock);
+  return {
+    organizations: new OrganizationService(repos, clock),
+    tokens: new TokenService(repos, clock, deps.config.operatorToken),
+    users,
+    audit,
+    settings: new OrganizationSettingsService(repos, clock, audit),
+    invitations,
+    outbox: new OutboxService(repos),
+    groups: new GroupService(repos, audit, clock),
+    // Both listen to users.onAccessEnded: suspend, delete and password changes end sessions and reset links.
+    sessions: new SessionService(repos, clock, users, audit, {
+      ttlHours: deps.config.sessionTtlHours,
+      throttle: deps.config.signinThrottle,
+    }),
+    passwordResets: new PasswordResetService(repos, clock, users, audit, mailer, { ttlHours: deps.config.passwordResetTtlHours }),
+    // Bulk invitations run in this process; main.ts resumes interrupted jobs at start and stops them on shutdown.
+    imports: Object.assign(new ImportService(repos, clock, invitations, audit, deps.logger, deps.config.imports), {
+      extensionsFor: (orgId: string) => schemaExtensions.forOrg(orgId),
+    }),
+    schemaExtensions,
+  };
+}
