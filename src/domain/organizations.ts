@@ -3,7 +3,7 @@ import type { MetaRepository } from '../store/meta.repository.js';
 import type { Repositories } from '../store/repositories.js';
 import type { OrganizationRepository, OrganizationRecord, RoleRecord } from '../store/organization.repository.js';
 import type { Clock } from './context.js';
-import { newId } from './tokens.js';
+import { newId } from '../ids.js';
 import { notFound } from '../scim/errors.js';
 
 /** PRODUCT.md "Tenancy": `admin` ("Admin") and `user` ("Standard user", the default role). */

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Repositories } from '../store/repositories.js';
 import { z } from 'zod';
 import { badRequest, notFound } from '../scim/errors.js';
@@ -94,9 +94,6 @@ export interface TokenView {
   created: string;
 }
 
-export function newId(): string {
-  return randomUUID();
-}
 
 /**
  * The same id for the same name, shaped like a UUID (RFC 9562 version 8, from SHA-256): what a

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Repositories } from '../../store/repositories.js';
 import { type AuditRepository, type AuditAction, type AuditChange, type AuditQuery, type AuditRecord } from '../../store/audit.repository.js';
 import type { Actor } from '../context.js';
-import { newId } from '../tokens.js';
+import { newId } from '../../ids.js';
 
 export interface AuditEvent {
   orgId: string;

@@ -9,7 +9,7 @@ import { ScimError, badRequest, notFound, type ScimErrorBody } from '../../scim/
 import type { RequestContext } from '../context.js';
 import type { GroupService } from '../groups/group.service.js';
 import type { UserService } from '../users/user.service.js';
-import { etagOf } from '../users/user.mapper.js';
+import { etagOf } from '../../scim/etag.js';
 import { isBulkMethod, referencesOf, resolveReferences, type BulkMethod, type BulkOperation, type BulkRequest } from './bulk-request.js';
 
 /** What one operation did to its resource. */

@@ -1,7 +1,7 @@
 import { badRequest } from '../../scim/errors.js';
 import { SCHEMA_URN } from '../../scim/schema-types.js';
 import type { GroupRecord } from '../../store/group.repository.js';
-import { etagOf } from '../users/user.mapper.js';
+import { etagOf } from '../../scim/etag.js';
 
 /** SCIM Group (wire JSON) ⇄ stored group. Members are ids here; the store keeps them as memberships. */
 

@@ -18,7 +18,7 @@ import { badRequest, notFound, ScimError } from '../../scim/errors.js';
 import type { Actor, Clock, RequestContext } from '../context.js';
 import { inviteInput, type InvitationService, type InviteInput } from '../invitations/invitation.service.js';
 import { domainOf, emailDomainViolation } from '../rules/email-domain.js';
-import { newId } from '../tokens.js';
+import { newId } from '../../ids.js';
 import { inspectFile, readRows } from './read-rows.js';
 import { clip, ImportFileError, SourceReadError, type ImportFormat, type SourceRow } from './rows.js';
 

@@ -1,7 +1,7 @@
 import nodemailer from 'nodemailer';
 import type { OutboxRepository } from '../../store/outbox.repository.js';
 import type { Clock } from '../context.js';
-import { newId } from '../tokens.js';
+import { newId } from '../../ids.js';
 
 export interface Message {
   orgId: string;

@@ -1,6 +1,7 @@
 import { badRequest } from '../../scim/errors.js';
 import { MAX_VALUE_PATH_ELEMENTS } from '../../scim/filter.js';
 import { SCHEMA_URN } from '../../scim/schema-types.js';
+import { etagOf } from '../../scim/etag.js';
 import { currentExtensions, extensionCaseKeys, extensionToScim, parseExtensionObject, type ExtensionDef } from '../../scim/extensions.js';
 import type { AddressValue, MultiValue, UserRecord } from '../../store/user.repository.js';
 
@@ -395,10 +396,6 @@ export function recordFieldsFrom(input: UserInput, id: string): Omit<
     if (Object.keys(ciExt).length) fields.ciExt = ciExt;
   }
   return fields;
-}
-
-export function etagOf(version: number): string {
-  return `W/"${version}"`;
 }
 
 /** What a user's SCIM representation derives from memberships at read time (readOnly `groups`, effective `roles`). */

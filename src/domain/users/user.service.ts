@@ -3,7 +3,7 @@ import type { Repositories } from '../../store/repositories.js';
 import { type OrganizationRepository, type OrganizationRecord } from '../../store/organization.repository.js';
 import { type UserRepository, type UserRecord, type UserStatus } from '../../store/user.repository.js';
 import type { AuditAction } from '../../store/audit.repository.js';
-import { ScimError, badRequest, notFound, preconditionFailed } from '../../scim/errors.js';
+import { ScimError, badRequest, notFound } from '../../scim/errors.js';
 import { applyPatch } from '../../scim/patch.js';
 import { createLogger } from '../../logger.js';
 import type { Actor, Clock, RequestContext } from '../context.js';
@@ -12,7 +12,8 @@ import { diffUsers } from '../audit/user-diff.js';
 import { checkEmailDomain } from '../rules/email-domain.js';
 import { holdsSeat, SeatService, type SeatUsage } from '../seats.js';
 import { hashPassword } from '../secrets.js';
-import { newId } from '../tokens.js';
+import { newId } from '../../ids.js';
+import { checkIfMatch } from '../../scim/etag.js';
 import { retryOnConflict, RETRY, uniquenessError } from '../write.js';
 import { carryExtensions, parseUserResource, recordFieldsFrom, signInEmail, userToScim, type DerivedUserData, type UserInput } from './user.mapper.js';
 import { type GroupRepository } from '../../store/group.repository.js';
@@ -71,17 +72,6 @@ function statusAfter(current: UserStatus | undefined, active: boolean | undefine
   if (!active) return 'suspended';
   // Reactivating keeps an invited user invited: onboarding is not done by a SCIM flag.
   return current === 'invited' ? 'invited' : 'active';
-}
-
-/** If-Match (RFC 7644 3.14, RFC 9110 13.1.1): weak comparison of the listed ETags, or "*". */
-export function checkIfMatch(ifMatch: string | undefined, version: number): void {
-  if (ifMatch === undefined) return;
-  const tags = ifMatch.split(',').map((t) => t.trim());
-  if (tags.includes('*')) return;
-  const current = `"${version}"`;
-  if (!tags.some((t) => t.replace(/^W\//, '') === current)) {
-    throw preconditionFailed(`If-Match ${ifMatch} does not match the current version W/${current}`);
-  }
 }
 
 export class UserService {

@@ -1,12 +1,12 @@
 import { Router, type Request } from 'express';
 import type { GroupService, GroupView } from '../../domain/groups/group.service.js';
 import type { GroupRecord } from '../../store/group.repository.js';
-import { etagOf } from '../../domain/users/user.mapper.js';
+import { etagOf } from '../../scim/etag.js';
 import { isAttributeReturned, projectResource, type ProjectionOptions } from '../../scim/projection.js';
 import { listPage } from './list-page.js';
 import { requestContext, sendScim } from '../respond.js';
 import { parseListParams, projectionParams, type ListParams, type PageLimits } from './list-params.js';
-import { searchBody } from './users.router.js';
+import { searchBody } from './search-body.js';
 import type { Clock, RequestContext } from '../../domain/context.js';
 
 export interface GroupsRouterDeps {

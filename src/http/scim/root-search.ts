@@ -20,7 +20,8 @@ import { decodeCursor, encodeCursor, keysetCondition, queryFingerprint, reverseS
 import { projectResource } from '../../scim/projection.js';
 import { requestContext, sendScim } from '../respond.js';
 import { parseListParams, type ListParams } from './list-params.js';
-import { searchBody, type UsersRouterDeps } from './users.router.js';
+import type { UsersRouterDeps } from './users.router.js';
+import { searchBody } from './search-body.js';
 import { presentGroups } from './groups.router.js';
 import type { GroupService } from '../../domain/groups/group.service.js';
 import type { RequestContext } from '../../domain/context.js';

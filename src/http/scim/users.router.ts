@@ -1,9 +1,8 @@
 import { Router, type Request } from 'express';
 import type { UserService } from '../../domain/users/user.service.js';
-import { etagOf } from '../../domain/users/user.mapper.js';
+import { etagOf } from '../../scim/etag.js';
+import { searchBody } from './search-body.js';
 import { projectResource } from '../../scim/projection.js';
-import { SCHEMA_URN } from '../../scim/schema-types.js';
-import { badRequest } from '../../scim/errors.js';
 import { listPage } from './list-page.js';
 import { requestContext, sendScim } from '../respond.js';
 import { parseListParams, projectionParams, type ListParams, type PageLimits } from './list-params.js';
@@ -91,17 +90,4 @@ export function usersRouter(deps: UsersRouterDeps): Router {
   });
 
   return router;
-}
-
-/** A SearchRequest body (RFC 7644 3.4.3); the schemas check is lenient on what clients omit. */
-export function searchBody(body: unknown): Record<string, unknown> {
-  if (body === undefined) return {};
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw badRequest('invalidSyntax', 'the SearchRequest body must be a JSON object');
-  }
-  const b = body as Record<string, unknown>;
-  if (b.schemas !== undefined && (!Array.isArray(b.schemas) || !b.schemas.includes(SCHEMA_URN.searchRequest))) {
-    throw badRequest('invalidSyntax', `"schemas" must contain ${SCHEMA_URN.searchRequest}`);
-  }
-  return b;
 }
