@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /**
- * The one place that reads process.env (STYLE.md). Defaults live in
+ * The one place that reads process.env (docs/architecture.md "Layers"). Defaults live in
  * config/defaults.json; the environment overrides them; a bad value stops
  * start-up with a message that names the key.
  */

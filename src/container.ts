@@ -51,7 +51,7 @@ export function createServices(deps: AppDeps): Services {
   const audit = new AuditService(repos, deps.logger);
   const seats = new SeatService(repos, clock);
   const users = new UserService(repos, seats, audit, clock, deps.logger);
-  // docs/behaviour.md "Mail": delivery by SMTP; without it, messages go to the outbox.
+  // docs/behaviour.md "Side API": delivery by SMTP; without it, messages go to the outbox.
   const mailer = deps.config.smtpUrl ? new SmtpMailer(deps.config.smtpUrl, deps.config.smtpFrom) : new OutboxMailer(repos.outbox, clock);
   const invitations = new InvitationService(repos, clock, users, audit, mailer);
   const schemaExtensions = new SchemaExtensionService(deps.store, clock);

@@ -1,6 +1,6 @@
 import { pino, type Logger } from 'pino';
 
-/** The one module-level singleton STYLE.md allows is the logger; this builds it from config. */
+/** The logger is the one module-level singleton (docs/architecture.md "Layers"); this builds it from config. */
 export function createLogger(level: string): Logger {
   return pino({
     level,

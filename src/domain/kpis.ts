@@ -2,7 +2,7 @@ import type { InvitationRepository } from '../store/invitation.repository.js';
 import type { RequestContext } from './context.js';
 import type { UserService } from './users/user.service.js';
 
-/** The onboarding KPIs (seed 001). */
+/** The onboarding KPIs (docs/behaviour.md "Side API"). */
 export interface OnboardingKpis {
   invited: number;
   completed: number;

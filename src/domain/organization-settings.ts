@@ -7,7 +7,7 @@ import type { AuditService } from './audit/audit.service.js';
 import type { Clock, RequestContext } from './context.js';
 import { toOrganizationView, type OrganizationView } from './organizations.js';
 
-/** The permission Roster knows (PRODUCT.md "Tenancy"); a role grants a permission by listing it. */
+/** The permission Roster knows (docs/behaviour.md "Tenancy"); a role grants a permission by listing it. */
 export const MANAGE_USERS = 'manage_users';
 
 const domainName = z

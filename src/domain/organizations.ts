@@ -6,7 +6,7 @@ import type { Clock } from './context.js';
 import { newId } from '../ids.js';
 import { notFound } from '../scim/errors.js';
 
-/** PRODUCT.md "Tenancy": `admin` ("Admin") and `user` ("Standard user", the default role). */
+/** docs/behaviour.md "Tenancy": `admin` ("Admin") and `user` ("Standard user", the default role). */
 export const DEFAULT_ROLES: RoleRecord[] = [
   { key: 'admin', name: 'Admin', precedence: 100, permissions: ['manage_users'] },
   { key: 'user', name: 'Standard user', precedence: 10, permissions: [] },

@@ -4,7 +4,7 @@ import type { SeatRepository } from '../store/seat.repository.js';
 import type { UserRepository, UserStatus } from '../store/user.repository.js';
 import type { Clock } from './context.js';
 
-/** PRODUCT.md "Seat rule": invited and active users hold a seat; suspended and deleted ones hold none. */
+/** docs/behaviour.md "Rules" (seat rule): invited and active users hold a seat; suspended and deleted ones hold none. */
 export function holdsSeat(status: UserStatus | undefined): boolean {
   return status === 'invited' || status === 'active';
 }

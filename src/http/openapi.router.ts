@@ -15,7 +15,7 @@ export function loadOpenapiDocument(projectRoot: string): Record<string, unknown
   return JSON.parse(readFileSync(join(projectRoot, 'openapi', 'openapi.json'), 'utf8')) as Record<string, unknown>;
 }
 
-/** GET /openapi.json: the contract the tests hold every route to (STYLE.md habit 10). Public, like /healthz. */
+/** GET /openapi.json: the contract the tests hold every route to (docs/architecture.md "Contract"). Public, like /healthz. */
 export function openapiRouter(deps: OpenapiRouterDeps): Router {
   const document = loadOpenapiDocument(deps.projectRoot);
   const router = Router();

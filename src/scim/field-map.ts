@@ -1,5 +1,5 @@
 /**
- * The allowlist of filterable and sortable SCIM attributes (STYLE.md habit 3):
+ * The allowlist of filterable and sortable SCIM attributes (docs/architecture.md "Filters"):
  * each SCIM path maps to the stored field of docs/architecture.md and its case
  * rule. A path that is not here is an unknown attribute, never a silent scan.
  */

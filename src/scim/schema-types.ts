@@ -49,7 +49,7 @@ export const SCHEMA_URN = {
   user: 'urn:ietf:params:scim:schemas:core:2.0:User',
   group: 'urn:ietf:params:scim:schemas:core:2.0:Group',
   enterpriseUser: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
-  /** Roster's own extension: lifecycle status and onboarding times (PRODUCT.md "User lifecycle"). */
+  /** Roster's own extension: lifecycle status and onboarding times (docs/behaviour.md "User lifecycle"). */
   rosterUser: 'urn:roster:params:scim:schemas:extension:lifecycle:1.0:User',
   listResponse: 'urn:ietf:params:scim:api:messages:2.0:ListResponse',
   searchRequest: 'urn:ietf:params:scim:api:messages:2.0:SearchRequest',

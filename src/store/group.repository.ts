@@ -29,7 +29,7 @@ export function unboundKey(id: string): string {
   return `~none:${id}`;
 }
 
-/** Every method ANDs the organization id into its query (PRODUCT.md "Tenancy"). */
+/** Every method ANDs the organization id into its query (docs/behaviour.md "Tenancy"). */
 export class GroupRepository {
   private readonly groups: Collection<GroupRecord>;
 

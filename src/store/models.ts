@@ -125,7 +125,7 @@ const userSchema = new Schema(
   },
   opts,
 );
-// Uniqueness per organization, in any letter case (PRODUCT.md "Rules"); deleted users hold
+// Uniqueness per organization, in any letter case (docs/behaviour.md "Rules"); deleted users hold
 // `~deleted:<id>` keys, so their names are free again without a partial index (FerretDB has none).
 userSchema.index({ orgId: 1, userNameKey: 1 }, { unique: true, name: 'org_userName_unique' });
 userSchema.index({ orgId: 1, emailKey: 1 }, { unique: true, name: 'org_email_unique' });
@@ -144,7 +144,7 @@ userSchema.index({ orgId: 1, status: 1, created: 1, _id: 1 }, { name: 'org_statu
 
 /**
  * A group holds no member array: members are documents of `memberships`, so that adding or removing
- * one is O(1) on a group of any size (PRODUCT.md "Roles and groups": 100,000 members).
+ * one is O(1) on a group of any size (docs/behaviour.md "Roles and groups": 100,000 members).
  */
 const groupSchema = new Schema(
   {
@@ -153,7 +153,7 @@ const groupSchema = new Schema(
     displayName: { type: String, required: true },
     displayNameKey: { type: String, required: true },
     externalId: String,
-    /** The role this group grants (PRODUCT.md "Roles and groups"), if bound. */
+    /** The role this group grants (docs/behaviour.md "Roles and groups"), if bound. */
     roleKey: String,
     /** `roleKey`, or `~none:<id>` when unbound: unique with orgId, so a role has at most one group. */
     roleBinding: { type: String, required: true },
@@ -184,7 +184,7 @@ const metaSchema = new Schema({ _id: String, value: Schema.Types.Mixed, created:
 /** One seat counter per organization (`_id` is the organization id); see seat.repository.ts. */
 const seatSchema = new Schema({ _id: String, used: { type: Number, default: 0 }, lastModified: Date }, opts);
 
-/** The audit trail (PRODUCT.md "Audit"): append-only, never removed with the user it names. */
+/** The audit trail (docs/behaviour.md "Audit"): append-only, never removed with the user it names. */
 const auditSchema = new Schema(
   {
     _id: String,
@@ -243,7 +243,7 @@ const invitationTokenSchema = new Schema(
 );
 invitationTokenSchema.index({ orgId: 1, userId: 1 }, { name: 'org_user' });
 
-/** Messages kept when no SMTP server is configured (PRODUCT.md "Side API": the outbox). */
+/** Messages kept when no SMTP server is configured (docs/behaviour.md "Side API": the outbox). */
 const outboxSchema = new Schema(
   { _id: String, orgId: { type: String, required: true }, kind: String, to: String, subject: String, text: String, link: String, created: Date },
   opts,
@@ -251,7 +251,7 @@ const outboxSchema = new Schema(
 outboxSchema.index({ orgId: 1, created: -1, _id: -1 }, { name: 'org_created' });
 
 /**
- * Sign-in sessions (PRODUCT.md "Side API", seed 004). `_id` is the public session id; the secret is
+ * Sign-in sessions (docs/behaviour.md "Sign-in, sessions and password reset"). `_id` is the public session id; the secret is
  * stored only as SHA-256. Ended sessions are kept until a day after `expiresAt` (so that a check can
  * say "ended" rather than "unknown") and then removed lazily: FerretDB has no TTL indexes.
  */

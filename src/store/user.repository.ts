@@ -75,7 +75,7 @@ export interface UserRecord {
   ciExt?: Record<string, Record<string, unknown>>;
   previousStatus?: UserStatus;
   passwordHash?: string;
-  /** Set with a temporary password: sign-in asks for a new one first (PRODUCT.md "Side API"). */
+  /** Set with a temporary password: sign-in asks for a new one first (docs/behaviour.md "Side API"). */
   mustChangePassword?: boolean;
   /**
    * The last time access ended (suspend, delete, password change) and why: a sign-in session opened
@@ -113,7 +113,7 @@ export function scoped(orgId: string, filter: Record<string, unknown>): Filter<U
 
 /**
  * Every method takes the organization id and ANDs it into the query: no
- * read or write can cross a tenant (PRODUCT.md "Tenancy").
+ * read or write can cross a tenant (docs/behaviour.md "Tenancy").
  */
 export class UserRepository {
   private readonly users: Collection<UserRecord>;
@@ -270,7 +270,7 @@ export class UserRepository {
     return this.users.findOne({ _id: id, orgId } as Filter<UserRecord>);
   }
 
-  /** How many users hold a seat (PRODUCT.md "Seat rule": invited and active). */
+  /** How many users hold a seat (docs/behaviour.md "Rules", seat rule: invited and active). */
   async countHoldingSeats(orgId: string): Promise<number> {
     return this.users.countDocuments({ orgId, status: { $in: ['invited', 'active'] } } as Filter<UserRecord>);
   }

@@ -40,7 +40,7 @@ export function toAuditView(entry: AuditRecord): AuditEntryView {
 }
 
 /**
- * The audit trail (PRODUCT.md "Audit"). An entry is written after the change
+ * The audit trail (docs/behaviour.md "Audit"). An entry is written after the change
  * it describes has committed: an entry for a change that then failed would be
  * a lie. Without transactions the two writes can be split by a failure; then
  * the change stands and the request still succeeds (failing it would make the

@@ -120,7 +120,7 @@ export class GroupService {
       version: 1,
     };
     if (input.externalId !== undefined) group.externalId = input.externalId;
-    // PRODUCT.md "Roles and groups": a group named like a role is bound to it when created,
+    // docs/behaviour.md "Roles and groups": a group named like a role is bound to it when created,
     // unless another group holds that role already (the unique index on roleBinding decides).
     const role = org.roles.find((r) => r.name.toLowerCase() === group.displayNameKey);
     if (role) {
@@ -341,7 +341,7 @@ export class GroupService {
 
   // ---- roles (side API) ----
 
-  /** Binds the group to the role (PRODUCT.md "Roles and groups"), unbinding the role's previous group. */
+  /** Binds the group to the role (docs/behaviour.md "Roles and groups"), unbinding the role's previous group. */
   async bindRole(ctx: RequestContext, roleKey: string, groupId: string): Promise<GroupRecord> {
     const org = await this.org(ctx.orgId);
     const role = org.roles.find((r) => r.key === roleKey);

@@ -127,8 +127,8 @@ interface Progress {
 }
 
 /**
- * Bulk invitations (PRODUCT.md "Side API": invite in bulk from CSV or XLSX as a job with progress and
- * a per-row report; seed 001's "Bulk import" of an Excel file).
+ * Bulk invitations (docs/behaviour.md "Side API": invite many from a CSV, XLSX or JSON file as a job with
+ * progress and a per-row report).
  *
  * - Upload: the whole file is parsed once (400 when it does not parse or has no email column), then
  *   stored in the database in pieces and a `queued` job is created; the answer does not wait for rows.

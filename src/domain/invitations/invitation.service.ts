@@ -67,7 +67,7 @@ function toView(inv: InvitationRecord): InvitationView {
 const INVITEE: Actor = { type: 'system', id: 'invitation', name: 'invitee (accept link)' };
 
 /**
- * Invitations (PRODUCT.md "Side API", "User lifecycle"): an invited user holds a seat and signs
+ * Invitations (docs/behaviour.md "Side API", "User lifecycle"): an invited user holds a seat and signs
  * in after accepting a single-use link, which expires after the organization's invitationTtlHours.
  * Only the link's SHA-256 is stored; the secret appears in the message alone.
  */

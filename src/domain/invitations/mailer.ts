@@ -24,7 +24,7 @@ export interface Mailer {
   send(message: Message): Promise<Delivery>;
 }
 
-/** PRODUCT.md "Side API": delivery by SMTP. */
+/** docs/behaviour.md "Side API": delivery by SMTP. */
 export class SmtpMailer implements Mailer {
   private readonly transport: nodemailer.Transporter;
 

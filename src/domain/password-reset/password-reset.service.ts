@@ -40,7 +40,7 @@ function addressOf(user: UserRecord): string | undefined {
 }
 
 /**
- * Password reset by email link (PRODUCT.md "Side API", seed 004): requested by an administrator
+ * Password reset by email link (docs/behaviour.md "Sign-in, sessions and password reset"): requested by an administrator
  * for a user, or by the user from the login page (through the platform, scope `signin`); completed
  * on a public route with the link's token. Only the link's SHA-256 is stored; the secret appears in
  * the message alone. A new link replaces the previous one; a link works once, until it expires.

@@ -20,7 +20,7 @@ export function isAllowedDomain(domain: string, policy: DomainPolicy): boolean {
 }
 
 /**
- * PRODUCT.md "Domain rule": the sign-in email must be on one of the
+ * docs/behaviour.md "Rules" (domain rule): the sign-in email must be on one of the
  * organization's domains (subdomains only when it allows them). An
  * organization without domains accepts every address. Returns the error
  * (400 invalidValue naming the domain) or undefined when the email passes.

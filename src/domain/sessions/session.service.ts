@@ -109,7 +109,7 @@ function parseToken(token: string): { id: string; secret: string } | undefined {
 }
 
 /**
- * Sign-in and sessions for the platform's login page (PRODUCT.md "Side API", seed 004). The
+ * Sign-in and sessions for the platform's login page (docs/behaviour.md "Sign-in, sessions and password reset"). The
  * platform calls with a token of scope `signin`; the organization is the token's.
  *
  * Sessions end at once when the user's access ends: this service listens to UserService's
@@ -329,7 +329,7 @@ export class SessionService {
     const session = await this.repo.findById(parsed.id);
     // Hash and compare even for an unknown id, so timing does not tell which ids exist.
     const matches = sameHash(hashTokenSecret(parsed.secret), session?.secretHash ?? 'x');
-    // Another organization's session is unknown here (PRODUCT.md "Tenancy").
+    // Another organization's session is unknown here (docs/behaviour.md "Tenancy").
     if (!session || !matches || session.orgId !== ctx.orgId) return undefined;
     return session;
   }

@@ -21,7 +21,7 @@ export interface ThrottleTicket {
 }
 
 /**
- * Per-account throttling of password guesses (PRODUCT.md "Side API"). The account is the
+ * Per-account throttling of password guesses (docs/behaviour.md "Sign-in, sessions and password reset"). The account is the
  * organization and the lower-cased email, whether or not a user has it, so the answers for an
  * unknown address and a known one stay the same. A window starts at the first failure; the
  * `maxFailures`-th failure within `windowMinutes` locks the account for `windowMinutes` from then:

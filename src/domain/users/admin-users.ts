@@ -11,13 +11,13 @@ import { signInEmail } from './user.mapper.js';
 import type { PresentedUser, UserService } from './user.service.js';
 
 /**
- * The administrators' Users screen (PRODUCT.md "Side API", seeds 001, 002 and 004): three tabs,
+ * The administrators' Users screen (docs/behaviour.md "Side API"): three tabs,
  * search, a role filter, direct creation with a temporary password, edit, suspend and activate.
  * Every write goes through UserService, so the domain, seat, uniqueness and audit rules are the
  * SCIM ones.
  */
 
-/** Seed 001: Active users have completed onboarding (suspended ones included, shown by status). */
+/** docs/behaviour.md "Side API": active users have completed onboarding (suspended ones included, shown by status). */
 export const TABS = {
   active: ['active', 'suspended'],
   pending: ['invited'],
@@ -228,7 +228,7 @@ export class AdminUsers {
   }
 
   /**
-   * Seed 004: an active user with a temporary password, which sign-in asks to change first.
+   * docs/behaviour.md "User lifecycle": an active user with a temporary password, which sign-in asks to change first.
    * The generated password is returned once and never stored in clear.
    */
   async create(ctx: RequestContext, input: CreateInput): Promise<{ user: AdminUserView; temporaryPassword?: string }> {
@@ -250,7 +250,7 @@ export class AdminUsers {
   }
 
   /**
-   * Seed 002: name, email, role and company. A new email replaces the primary one, and the
+   * docs/behaviour.md "Side API": edit name, email, role and company. A new email replaces the primary one, and the
    * userName too when it was the old email (the usual case for users created here).
    */
   async edit(ctx: RequestContext, id: string, input: EditInput): Promise<AdminUserView> {
@@ -283,7 +283,7 @@ export class AdminUsers {
     return toAdminView(await this.users.presentOne(ctx, user));
   }
 
-  /** Seed 004: blocks sign-in at once (sessions end through UserService's access-ended hook). */
+  /** docs/behaviour.md "User lifecycle": suspending blocks sign-in at once (sessions end through UserService's access-ended hook). */
   async suspend(ctx: RequestContext, id: string): Promise<AdminUserView> {
     const user = await this.users.applyChange(ctx, id, (current) =>
       current.status === 'suspended' ? undefined : { status: 'suspended' as const },

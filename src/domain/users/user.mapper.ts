@@ -354,7 +354,7 @@ export function carryExtensions(current: UserRecord, next: UserRecord): void {
 
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-/** PRODUCT.md: the sign-in email is userName when it is an address, else the primary or work email. */
+/** docs/behaviour.md "Rules": the sign-in email is userName when it is an address, else the primary or work email. */
 export function signInEmail(input: Pick<UserInput, 'userName' | 'emails'>): string | undefined {
   if (EMAIL_SHAPE.test(input.userName)) return input.userName.toLowerCase();
   const emails = input.emails ?? [];

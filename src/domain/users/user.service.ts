@@ -28,7 +28,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Who acts when no request does: retention expiry, the start-up recount. */
 export const SYSTEM_ACTOR: Actor = { type: 'system', id: 'system', name: 'Roster' };
 
-/** Why a user's sign-in sessions must end at once (PRODUCT.md "Side API", seed 004). */
+/** Why a user's sign-in sessions must end at once (docs/behaviour.md "Sign-in, sessions and password reset"). */
 export type AccessEndedReason = 'suspended' | 'deleted' | 'password_changed';
 export type AccessEndedListener = (orgId: string, userId: string, reason: AccessEndedReason) => Promise<void>;
 
@@ -62,7 +62,7 @@ export interface UserListQuery {
   limit: number;
 }
 
-/** SCIM `active` is true for invited and active users (PRODUCT.md "User lifecycle"). */
+/** SCIM `active` is true for invited and active users (docs/behaviour.md "User lifecycle"). */
 export function isActiveStatus(status: UserStatus): boolean {
   return status === 'invited' || status === 'active';
 }
@@ -134,7 +134,7 @@ export class UserService {
   }
 
   /**
-   * Adds what is derived at read time (PRODUCT.md "Roles and groups"): `groups` from the users'
+   * Adds what is derived at read time (docs/behaviour.md "Roles and groups"): `groups` from the users'
    * memberships and the effective `roles`. Never stored: the user's versioned replace would overwrite it.
    */
   async present<T extends UserRecord>(ctx: RequestContext, users: T[]): Promise<(T & { derived: DerivedUserData })[]> {
@@ -356,7 +356,7 @@ export class UserService {
 
   /**
    * Writes `next` over `current` (an insert when there is no current) under the rules every user
-   * write obeys (docs/behaviour.md "Users"): the email domain rule when the sign-in email changes or
+   * write obeys (docs/behaviour.md "Rules"): the email domain rule when the sign-in email changes or
    * access comes back (never on suspend or delete: an identity provider must always be able to take
    * access away), a seat taken when the status starts holding one and released when it stops,
    * unique userName and sign-in email as 409, the audit entry, and the access-ended listeners.

@@ -18,7 +18,7 @@ const auditQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
-/** Side API (scope `admin`): the audit log, newest first (PRODUCT.md "Audit"). */
+/** Side API (scope `admin`): the audit log, newest first (docs/behaviour.md "Audit"). */
 export function auditRouter(deps: AuditRouterDeps): Router {
   const router = Router();
 

@@ -10,7 +10,7 @@ export interface KpisRouterDeps {
   baseUrl: string;
 }
 
-/** Side API (scope `admin`): the onboarding KPIs (seed 001). */
+/** Side API (scope `admin`): the onboarding KPIs (docs/behaviour.md "Side API": onboarding KPIs). */
 export function kpisRouter(deps: KpisRouterDeps): Router {
   const router = Router();
   router.get('/', async (req, res) => {

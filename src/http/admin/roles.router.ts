@@ -12,7 +12,7 @@ export interface RolesRouterDeps {
 
 const bindBody = z.object({ groupId: z.string().min(1).max(200) });
 
-/** Side API (scope `admin`): bind a role to a group, or unbind it (PRODUCT.md "Roles and groups"). */
+/** Side API (scope `admin`): bind a role to a group, or unbind it (docs/behaviour.md "Roles and groups"). */
 export function rolesRouter(deps: RolesRouterDeps): Router {
   const router = Router();
   const ctx = (req: Request): RequestContext => requestContext(req, deps.baseUrl);

@@ -23,7 +23,7 @@ function noStore(res: Response): void {
 
 /**
  * Scope `signin`, mounted at /api/v1/sessions: the platform's login page signs users in, checks,
- * ends and re-passwords their sessions, and asks for reset links (PRODUCT.md "Side API").
+ * ends and re-passwords their sessions, and asks for reset links (docs/behaviour.md "Sign-in, sessions and password reset").
  */
 export function signinRouter(deps: SessionsRouterDeps): Router {
   const router = Router();
@@ -72,7 +72,7 @@ function userIdOf(req: Request): string {
 
 /**
  * Scope `admin`, mounted at /api/v1/users/:id/sessions: the user's live sessions, listed and
- * terminated one by one or all at once (seed 004 "View and terminate their active sessions").
+ * terminated one by one or all at once (docs/behaviour.md "Sign-in, sessions and password reset").
  * Mounted on its own path, not on /users, so the other /users routes do not authenticate twice.
  */
 export function userSessionsRouter(deps: Pick<SessionsRouterDeps, 'sessions' | 'baseUrl'>): Router {

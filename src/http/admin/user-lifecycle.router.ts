@@ -10,7 +10,7 @@ export interface UserLifecycleRouterDeps {
 
 /**
  * Side API (scope `admin`): delete, restore and permanent delete
- * (PRODUCT.md "User lifecycle"). Other /users routes fall through to the
+ * (docs/behaviour.md "User lifecycle"). Other /users routes fall through to the
  * routers mounted after this one.
  */
 export function userLifecycleRouter(deps: UserLifecycleRouterDeps): Router {

@@ -10,7 +10,7 @@ export interface UsersRouterDeps {
 }
 
 /**
- * Side API (scope `admin`): the administrators' Users screen (PRODUCT.md "Side API"): list by tab
+ * Side API (scope `admin`): the administrators' Users screen (docs/behaviour.md "Side API"): list by tab
  * with counts, search, role filter, sort and page; create with a temporary password; edit; suspend
  * and activate. Delete, restore and permanent delete are in user-lifecycle.router.ts.
  */
