@@ -11,7 +11,7 @@
 import { parse as parseFilter } from 'scim2-parse-filter';
 import type { Filter } from 'scim2-parse-filter';
 import { badRequest } from './errors.js';
-import type { ScimType } from './errors.js';
+import type { ScimError, ScimType } from './errors.js';
 import type { AttributeDef } from './schema-types.js';
 import { SCHEMA_URN } from './schema-types.js';
 import { findAttribute, findExtensionUrn, findSchema, listResourceSchemas } from './schemas.js';
@@ -49,9 +49,20 @@ class OperationContext {
   }
 
   fail(scimType: ScimType, message: string): never {
-    const where = this.path === undefined ? 'no path' : `path "${this.path}"`;
-    throw badRequest(scimType, `operation ${this.index} (${this.op}, ${where}): ${message}`);
+    throw operationError(this.index, this.op, this.path, scimType, message);
   }
+}
+
+/** A 400 that names the operation (1-based), its op and its path, the form of every PATCH error detail. */
+export function operationError(index: number, op: string, path: string | undefined, scimType: ScimType, message: string): ScimError {
+  const where = path === undefined ? 'no path' : `path "${path}"`;
+  return badRequest(scimType, `operation ${index} (${op}, ${where}): ${message}`);
+}
+
+/** One operation of a PatchOp request with its 1-based position in the request. */
+export interface NumberedOperation {
+  index: number;
+  operation: Json;
 }
 
 const IGNORED_PATHLESS_KEYS = new Set(['id', 'meta', 'schemas']);
@@ -61,10 +72,23 @@ export function applyPatch(
   body: unknown,
   resourceType: PatchResourceType,
 ): PatchResult {
-  const operations = readOperations(body);
+  return applyOperations(resource, readPatchOperations(body), resourceType);
+}
+
+/**
+ * Applies operations already read (readPatchOperations), each under its own position, to a copy of
+ * the resource: a caller that handles some operations itself (group members) applies the rest here
+ * and errors still name the operation's place in the request.
+ */
+export function applyOperations(resource: Json, operations: NumberedOperation[], resourceType: PatchResourceType): PatchResult {
   const document = structuredClone(resource);
-  operations.forEach((operation, position) => applyOperation(document, operation, position + 1, resourceType));
+  for (const { index, operation } of operations) applyOperation(document, operation, index, resourceType);
   return { resource: document, changed: !deepEqual(document, resource) };
+}
+
+/** The PatchOp envelope (RFC 7644 3.5.2): the schema, a non-empty Operations array of objects. */
+export function readPatchOperations(body: unknown): NumberedOperation[] {
+  return readOperations(body).map((operation, position) => ({ index: position + 1, operation }));
 }
 
 function readOperations(body: unknown): Json[] {

@@ -1,13 +1,13 @@
 import { badRequest, ScimError } from '../../scim/errors.js';
 import { parseScimFilter, type Filter } from '../../scim/filter.js';
-import { SCHEMA_URN } from '../../scim/schema-types.js';
+import { operationError, readPatchOperations, type NumberedOperation } from '../../scim/patch.js';
 import { attributeName, memberIdsFrom } from './group.mapper.js';
 
 /**
- * A Group PATCH split in two (RFC 7644 3.5.2): member operations, applied straight to the
+ * A Group PATCH sorted in two (RFC 7644 3.5.2): member operations, applied straight to the
  * membership store so that they cost the same on a group of any size, and the other operations,
- * applied with applyPatch to the group without its members. Both are validated before anything
- * is written.
+ * applied with scim/patch.ts applyOperations to the group without its members. The envelope is
+ * read once, by scim/patch.ts readPatchOperations; operations keep their place in the request.
  */
 
 type Json = Record<string, unknown>;
@@ -21,7 +21,7 @@ export type MemberOp =
 export interface SplitPatch {
   memberOps: MemberOp[];
   /** Each other operation with its 1-based position in the request, for error details. */
-  otherOps: { index: number; operation: Json }[];
+  otherOps: NumberedOperation[];
 }
 
 function isObject(v: unknown): v is Json {
@@ -29,8 +29,7 @@ function isObject(v: unknown): v is Json {
 }
 
 function fail(index: number, op: string, path: string | undefined, scimType: Parameters<typeof badRequest>[0], message: string): never {
-  const where = path === undefined ? 'no path' : `path "${path}"`;
-  throw badRequest(scimType, `operation ${index} (${op}, ${where}): ${message}`);
+  throw operationError(index, op, path, scimType, message);
 }
 
 /** Ids named by `value eq "id"` terms joined by "or" (Okta: members[value eq "id"]). */
@@ -42,20 +41,8 @@ function idsOfValueFilter(node: Filter, fallback: () => never): string[] {
 }
 
 export function splitGroupPatch(body: unknown): SplitPatch {
-  if (!isObject(body)) throw badRequest('invalidSyntax', 'the PATCH body must be a PatchOp JSON object');
-  const schemas = body.schemas;
-  const patchOp = SCHEMA_URN.patchOp.toLowerCase();
-  if (!Array.isArray(schemas) || !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === patchOp)) {
-    throw badRequest('invalidSyntax', `schemas must contain "${SCHEMA_URN.patchOp}"`);
-  }
-  const key = Object.keys(body).find((k) => k.toLowerCase() === 'operations');
-  const operations = key === undefined ? undefined : body[key];
-  if (!Array.isArray(operations) || operations.length === 0) throw badRequest('invalidSyntax', 'Operations must be a non-empty array');
-
   const split: SplitPatch = { memberOps: [], otherOps: [] };
-  operations.forEach((given, position) => {
-    const index = position + 1;
-    if (!isObject(given)) throw badRequest('invalidSyntax', `operation ${index}: must be an object`);
+  for (const { index, operation: given } of readPatchOperations(body)) {
     const operation = Object.fromEntries(Object.entries(given).map(([k, v]) => [k.toLowerCase(), v]));
     // Entra ID capitalises op names ("Add", "Remove", "Replace").
     const op = typeof operation.op === 'string' ? operation.op.toLowerCase() : undefined;
@@ -63,7 +50,7 @@ export function splitGroupPatch(body: unknown): SplitPatch {
     if (op !== 'add' && op !== 'remove' && op !== 'replace') {
       // Left to applyPatch, which names the error.
       split.otherOps.push({ index, operation: given });
-      return;
+      continue;
     }
     const hasValue = 'value' in operation;
     const value = operation.value;
@@ -80,11 +67,11 @@ export function splitGroupPatch(body: unknown): SplitPatch {
           const rest = { ...value };
           delete rest[membersKey];
           if (Object.keys(rest).length > 0) split.otherOps.push({ index, operation: { ...given, value: rest } });
-          return;
+          continue;
         }
       }
       split.otherOps.push({ index, operation: given });
-      return;
+      continue;
     }
 
     if (path === 'members') {
@@ -93,12 +80,12 @@ export function splitGroupPatch(body: unknown): SplitPatch {
         // RFC 7644 3.5.2.2: remove without a value filter removes every member; Entra ID names the
         // members to remove in "value" instead (learn.microsoft.com, "Known issues and resolutions").
         split.memberOps.push(empty ? { kind: 'removeAll', index } : { kind: 'remove', ids: memberIdsFrom(value, `operation ${index}: value`), index });
-        return;
+        continue;
       }
       if (!hasValue) fail(index, op, rawPath, 'invalidValue', 'a value is required');
       const ids = memberIdsFrom(value, `operation ${index}: value`);
       split.memberOps.push(op === 'add' ? { kind: 'add', ids, index } : { kind: 'replace', ids, index });
-      return;
+      continue;
     }
 
     if (path.startsWith('members[') || path.startsWith('members.')) {
@@ -120,9 +107,9 @@ export function splitGroupPatch(body: unknown): SplitPatch {
         fail(index, op, rawPath, 'invalidFilter', 'a member filter must be value eq "id" (or several joined by "or")'),
       );
       split.memberOps.push({ kind: 'remove', ids: [...new Set(ids)], index });
-      return;
+      continue;
     }
     split.otherOps.push({ index, operation: given });
-  });
+  }
   return split;
 }

@@ -5,8 +5,8 @@ import { type GroupRepository, unboundKey, type GroupRecord } from '../../store/
 import { type MembershipRepository } from '../../store/membership.repository.js';
 import { type OrganizationRepository, type OrganizationRecord } from '../../store/organization.repository.js';
 import { type UserRepository } from '../../store/user.repository.js';
-import { ScimError, badRequest, notFound } from '../../scim/errors.js';
-import { applyPatch } from '../../scim/patch.js';
+import { badRequest, notFound } from '../../scim/errors.js';
+import { applyOperations } from '../../scim/patch.js';
 import { AuditService } from '../audit/audit.service.js';
 import { diffGroups, memberChanges } from '../audit/group-diff.js';
 import type { Clock, RequestContext } from '../context.js';
@@ -188,19 +188,7 @@ export class GroupService {
     checkIfMatch(ifMatch, current.version);
     const resultOf = (base: GroupRecord): GroupInput | undefined => {
       if (split.otherOps.length === 0) return undefined;
-      let resource = groupToScim(base, ctx.scimBaseUrl);
-      let changed = false;
-      for (const { index, operation } of split.otherOps) {
-        try {
-          const result = applyPatch(resource, { schemas: [PATCH_OP], Operations: [operation] }, 'Group');
-          resource = result.resource;
-          changed ||= result.changed;
-        } catch (err) {
-          // applyPatch saw one operation; the client needs its position in the request.
-          if (err instanceof ScimError) throw new ScimError(err.status, err.detail.replace(/^operation 1\b/, `operation ${index}`), err.scimType);
-          throw err;
-        }
-      }
+      const { resource, changed } = applyOperations(groupToScim(base, ctx.scimBaseUrl), split.otherOps, 'Group');
       return changed ? parseGroupResource(resource) : undefined;
     };
     // Validate everything before writing: the non-member operations on the current group, the member ids.
@@ -370,4 +358,3 @@ export class GroupService {
   }
 }
 
-const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
