@@ -1,4 +1,5 @@
 import type { InvitationRepository } from '../store/invitation.repository.js';
+import { fieldEquals } from '../scim/filter.js';
 import type { RequestContext } from './context.js';
 import type { UserService } from './users/user.service.js';
 
@@ -17,7 +18,7 @@ export interface OnboardingKpis {
  * user was suspended or deleted is no longer in progress).
  */
 export async function onboardingKpis(ctx: RequestContext, invitations: InvitationRepository, users: UserService): Promise<OnboardingKpis> {
-  const [byState, pending] = await Promise.all([invitations.countByState(ctx.orgId), users.count(ctx, { status: 'invited' })]);
+  const [byState, pending] = await Promise.all([invitations.countByState(ctx.orgId), users.count(ctx, fieldEquals('status', 'invited'))]);
   const invited = byState.pending + byState.accepted + byState.cancelled;
   const completed = byState.accepted;
   // A fraction with four decimals (0.6667); the platform formats it as a percentage.

@@ -1,12 +1,7 @@
 /**
- * SCIM filters (RFC 7644 3.4.2.2) and sorting (RFC 7644 3.4.2.3) translated into
- * plain MongoDB query objects over the stored documents of docs/architecture.md.
- *
- * Only $and $or $nor $ne $gt $gte $lt $lte $in $exists and $regex/$options are
- * emitted, so the same query runs on MongoDB and on FerretDB 1.x, whose
- * $elemMatch does not accept conditions on sub-documents.
- * Field names come from the field map only; user input only ever becomes a
- * value, and every regular expression is built from escaped text.
+ * SCIM filters (RFC 7644 3.4.2.2) resolved into a typed condition tree over the stored fields of
+ * docs/architecture.md, and sorting (RFC 7644 3.4.2.3). store/filter-query.ts compiles the tree to
+ * a MongoDB query. Field names come from the field map only; user input only ever becomes a value.
  *
  * Missing attributes: `ne` is the complement of `eq` and `not` the complement
  * of its filter, so both match resources where the attribute is absent. On a
@@ -24,7 +19,6 @@ import {
 } from './field-map.js';
 
 export type { Filter } from 'scim2-parse-filter';
-export type MongoQuery = Record<string, unknown>;
 export type MongoSort = Record<string, 1 | -1>;
 
 export const MAX_FILTER_LENGTH = 4096;
@@ -37,9 +31,6 @@ export const MAX_FILTER_DEPTH = 64;
  * `emails[type eq "work"]` examines; the domain caps multi-valued attributes at it.
  */
 export const MAX_VALUE_PATH_ELEMENTS = 10;
-
-/** Matches no document: every stored document has an _id. */
-const MATCH_NONE: MongoQuery = Object.freeze({ _id: { $exists: false } }) as MongoQuery;
 
 const invalidFilter = (detail: string): ScimError => badRequest('invalidFilter', detail);
 
@@ -190,7 +181,74 @@ export function parseScimFilter(text: string): Filter {
 }
 
 // ---------------------------------------------------------------------------
-// Translation
+// The condition tree
+
+/** A comparison operator of RFC 7644 3.4.2.2 other than "pr". */
+export type CompareOp = Compare['op'];
+/** A filter value as compared: typed by the attribute (a dateTime is a Date). */
+export type Literal = string | number | boolean | Date | null;
+
+/**
+ * A SCIM filter resolved against the field map: a typed tree of conditions on stored fields, with
+ * every value checked against its attribute's type and case rule. Nothing in it is a database
+ * operator; store/filter-query.ts compiles it to a MongoDB query and ANDs in the organization.
+ *
+ * - `compare`: the attribute `attribute` (as the client wrote it) stored at `field`, compared with
+ *   `op` and `value` under the case rule: `caseExact`, or the lower-cased shadow `keyField`
+ *   (store/case-keys.ts), or, with neither, a case-insensitive match of `field`.
+ * - `present`: RFC 7644 3.4.2.2 "pr" on `field` of the attribute's `type`.
+ * - `exists`: an element at this position of a stored array (value filters, below).
+ * - `in`: the field equals one of `values` (membership conditions resolved by the domain, tabs).
+ * - `all`/`none`: a condition known without reading (meta.resourceType).
+ * - `keyset`: the documents after (or before) a cursor position in a sort (RFC 9865).
+ */
+export type Condition =
+  | { kind: 'and'; conditions: Condition[] }
+  | { kind: 'or'; conditions: Condition[] }
+  | { kind: 'not'; condition: Condition }
+  | { kind: 'all' }
+  | { kind: 'none' }
+  | { kind: 'exists'; field: string }
+  | { kind: 'in'; field: string; values: unknown[] }
+  | { kind: 'present'; attribute: string; field: string; type: FieldDef['type'] }
+  | {
+      kind: 'compare';
+      attribute: string;
+      field: string;
+      keyField?: string;
+      caseExact: boolean;
+      op: CompareOp;
+      value: Exclude<Literal, null>;
+    }
+  | { kind: 'keyset'; sort: Record<string, 1 | -1>; key: unknown[]; direction: 'next' | 'previous' };
+
+/** Matches every resource: a list without a filter. */
+export const MATCH_ALL: Condition = Object.freeze({ kind: 'all' }) as Condition;
+
+/** A stored field equal to a value, compared exactly (the side API's own conditions). */
+export function fieldEquals(field: string, value: string): Condition {
+  return { kind: 'compare', attribute: field, field, caseExact: true, op: 'eq', value };
+}
+
+/** Both conditions; `all` drops out. */
+export function both(left: Condition, right: Condition): Condition {
+  if (left.kind === 'all') return right;
+  if (right.kind === 'all') return left;
+  return { kind: 'and', conditions: [left, right] };
+}
+
+/** Replaces, depth first, the leaves for which `replace` answers a condition (undefined: kept). */
+export async function mapLeaves(condition: Condition, replace: (leaf: Condition) => Promise<Condition | undefined>): Promise<Condition> {
+  switch (condition.kind) {
+    case 'and':
+    case 'or':
+      return { kind: condition.kind, conditions: await Promise.all(condition.conditions.map((c) => mapLeaves(c, replace))) };
+    case 'not':
+      return { kind: 'not', condition: await mapLeaves(condition.condition, replace) };
+    default:
+      return (await replace(condition)) ?? condition;
+  }
+}
 
 interface Scope {
   /** Lower-cased canonical name of the multi-valued attribute, e.g. "emails". */
@@ -208,29 +266,27 @@ interface Context {
   scope?: Scope;
 }
 
-type Literal = string | number | boolean | Date | null;
-
-/** Translates a parsed filter into a MongoDB query. */
-export function astToMongo(ast: Filter, resourceType: FilterResourceType): MongoQuery {
+/** Resolves a parsed filter into the condition tree; every unknown attribute or bad value is invalidFilter. */
+export function conditionOf(ast: Filter, resourceType: FilterResourceType): Condition {
   return translate(ast, { resourceType }, 0);
 }
 
-/** Parses and translates a SCIM filter; the caller ANDs in the tenant and lifecycle scope. */
-export function filterToMongo(text: string, resourceType: FilterResourceType): MongoQuery {
-  return astToMongo(parseScimFilter(text), resourceType);
+/** Parses and resolves a SCIM filter; store/ compiles the result and ANDs in the tenant and lifecycle scope. */
+export function parseCondition(text: string, resourceType: FilterResourceType): Condition {
+  return conditionOf(parseScimFilter(text), resourceType);
 }
 
-function translate(node: Filter, ctx: Context, depth: number): MongoQuery {
+function translate(node: Filter, ctx: Context, depth: number): Condition {
   if (depth > MAX_FILTER_DEPTH) throw invalidFilter(`filter is nested deeper than ${MAX_FILTER_DEPTH} levels`);
   switch (node.op) {
     case 'and':
     case 'or': {
       const filters = (node as { filters: Filter[] }).filters;
-      return { [`$${node.op}`]: filters.map((f) => translate(f, ctx, depth + 1)) };
+      return { kind: node.op, conditions: filters.map((f) => translate(f, ctx, depth + 1)) };
     }
     case 'not':
       // RFC 7644 3.4.2.2: "not" is the logical inverse, so absent attributes match.
-      return { $nor: [translate((node as { filter: Filter }).filter, ctx, depth + 1)] };
+      return { kind: 'not', condition: translate((node as { filter: Filter }).filter, ctx, depth + 1) };
     case '[]': {
       const { attrPath, valFilter } = node as { attrPath: string; valFilter: Filter };
       return translateValuePath(attrPath, valFilter, ctx, depth);
@@ -252,7 +308,7 @@ function translate(node: Filter, ctx: Context, depth: number): MongoQuery {
  * any-element conditions the value filter implies are ANDed in front so that an
  * index such as {orgId, emails.valueKey} narrows the scan.
  */
-function translateValuePath(attrPath: string, valFilter: Filter, ctx: Context, depth: number): MongoQuery {
+function translateValuePath(attrPath: string, valFilter: Filter, ctx: Context, depth: number): Condition {
   if (ctx.scope) {
     throw invalidFilter(`value path "${attrPath}[...]" cannot be nested inside "${ctx.scope.written}[...]"`);
   }
@@ -269,19 +325,19 @@ function translateValuePath(attrPath: string, valFilter: Filter, ctx: Context, d
     return translate(valFilter, { ...ctx, scope }, depth + 1);
   }
   const arrayField = vp.arrayField;
-  const perElement: MongoQuery[] = [];
+  const perElement: Condition[] = [];
   for (let i = 0; i < MAX_VALUE_PATH_ELEMENTS; i += 1) {
     const element = `${arrayField}.${i}`;
     const inner = translate(valFilter, { ...ctx, scope: { ...scope, arrayField, element } }, depth + 1);
-    perElement.push({ $and: [{ [element]: { $exists: true } }, inner] });
+    perElement.push({ kind: 'and', conditions: [{ kind: 'exists', field: element }, inner] });
   }
   const implied = impliedConditions(valFilter, { ...ctx, scope: { ...scope, arrayField } });
-  const anyElement = { $or: perElement };
-  return implied.length === 0 ? anyElement : { $and: [...implied, anyElement] };
+  const anyElement: Condition = { kind: 'or', conditions: perElement };
+  return implied.length === 0 ? anyElement : { kind: 'and', conditions: [...implied, anyElement] };
 }
 
 /** Any-element conditions that a value filter implies: its positive comparisons under "and". */
-function impliedConditions(node: Filter, ctx: Context): MongoQuery[] {
+function impliedConditions(node: Filter, ctx: Context): Condition[] {
   if (node.op === 'and') return (node as { filters: Filter[] }).filters.flatMap((f) => impliedConditions(f, ctx));
   if (node.op === 'pr') return [translateAttribute((node as { attrPath: string }).attrPath, 'pr', undefined, ctx)];
   if (node.op === 'or' || node.op === 'not' || node.op === '[]' || node.op === 'ne') return [];
@@ -327,32 +383,23 @@ function translateAttribute(
   op: Compare['op'] | 'pr',
   compValue: Compare['compValue'] | undefined,
   ctx: Context,
-): MongoQuery {
+): Condition {
   const { def, written } = resolveInContext(attrPath, ctx);
   const value = op === 'pr' ? undefined : toLiteral(def, op, compValue ?? null, written);
   if (def.constant !== undefined) return compareConstant(def.constant, op, value);
   const target = targetOf(def, ctx.scope);
+  const present: Condition = { kind: 'present', attribute: written, field: target.field, type: def.type };
 
-  if (op === 'pr' || (op === 'ne' && value === null)) return present(target, def);
+  if (op === 'pr' || (op === 'ne' && value === null)) return present;
   // RFC 7644 3.4.2.2: a null value is "not present".
-  if (op === 'eq' && value === null) return { $nor: [present(target, def)] };
+  if (op === 'eq' && value === null) return { kind: 'not', condition: present };
   // On a multi-valued attribute the filter matches when any value matches (RFC 7644
   // 3.4.2.2), so ne, the complement of eq, means that no value is equal.
-  if (op === 'ne' && target.anyValue) return { $nor: [compare(def, target, 'eq', value!, written)] };
-  return compare(def, target, op, value!, written);
+  if (op === 'ne' && target.anyValue) return { kind: 'not', condition: comparison(def, target, 'eq', value!, written) };
+  return comparison(def, target, op, value!, written);
 }
 
-/** RFC 7644 3.4.2.2 "pr": a non-empty value; an empty string or array is not present. */
-function present(target: Target, def: FieldDef): MongoQuery {
-  const field = target.field;
-  // On an array path each operator asks whether any value satisfies it.
-  if (def.type === 'boolean') return { [field]: { $in: [true, false] } };
-  if (def.type === 'dateTime' || def.type === 'integer' || def.type === 'decimal') return { [field]: { $ne: null } };
-  // Every non-empty string sorts after "", and no other type compares with a string.
-  return { [field]: { $gt: '' } };
-}
-
-const ORDERING = { gt: '$gt', ge: '$gte', lt: '$lt', le: '$lte' } as const;
+const ORDERING = new Set(['gt', 'ge', 'lt', 'le']);
 const SUBSTRING = new Set(['co', 'sw', 'ew']);
 
 function toLiteral(def: FieldDef, op: Compare['op'], value: Compare['compValue'], written: string): Literal {
@@ -382,7 +429,7 @@ function toLiteral(def: FieldDef, op: Compare['op'], value: Compare['compValue']
       if (typeof value !== 'number') throw invalidFilter(`"${written}" is a number; expected a number, got ${JSON.stringify(value)}`);
       return value as unknown as Literal;
     default:
-      if (def.type === 'binary' && op in ORDERING) {
+      if (def.type === 'binary' && ORDERING.has(op)) {
         throw invalidFilter(`"${op}" is not defined for the binary attribute "${written}"`);
       }
       if (typeof value !== 'string') {
@@ -407,57 +454,30 @@ export function parseDateTime(text: string): Date | undefined {
   return Number.isNaN(ms) ? undefined : new Date(ms);
 }
 
-function compare(def: FieldDef, target: Target, op: Compare['op'], value: Exclude<Literal, null>, written: string): MongoQuery {
-  if (typeof value !== 'string') {
-    const field = target.field;
-    if (op === 'eq') return { [field]: value };
-    if (op === 'ne') return { [field]: { $ne: value } };
-    return { [field]: { [ORDERING[op as keyof typeof ORDERING]]: value } };
-  }
+/** A comparison leaf, refused when no stored form can answer it under the attribute's case rule. */
+function comparison(def: FieldDef, target: Target, op: Compare['op'], value: Exclude<Literal, null>, written: string): Condition {
+  const leaf: Condition = {
+    kind: 'compare',
+    attribute: written,
+    field: target.field,
+    ...(target.keyField ? { keyField: target.keyField } : {}),
+    caseExact: def.caseExact,
+    op,
+    value,
+  };
+  if (typeof value !== 'string') return leaf;
   if (value.includes('\u0000') && (SUBSTRING.has(op) || (!def.caseExact && !target.keyField))) {
     throw invalidFilter(`the value compared with "${written}" contains a NUL character`);
   }
-  // RFC 7644 3.4.2.2: string comparisons follow the attribute's caseExact.
-  if (def.caseExact || target.keyField) {
-    const field = def.caseExact ? target.field : target.keyField!;
-    const v = def.caseExact ? value : value.toLowerCase();
-    const e = escapeRegex(v);
-    switch (op) {
-      case 'eq':
-        return { [field]: v };
-      case 'ne':
-        return { [field]: { $ne: v } };
-      case 'sw':
-        return { [field]: { $regex: `^${e}` } };
-      case 'co':
-        return { [field]: { $regex: e } };
-      case 'ew':
-        return { [field]: { $regex: `${e}$` } };
-      default:
-        return { [field]: { [ORDERING[op]]: v } };
-    }
+  if (!def.caseExact && !target.keyField && ORDERING.has(op)) {
+    // Without a lower-cased shadow field the database can only order case-sensitively,
+    // which would silently give wrong answers for a caseExact=false attribute.
+    throw invalidFilter(`"${op}" is not supported on the case-insensitive attribute "${written}"`);
   }
-  const e = escapeRegex(value);
-  const regex = (pattern: string): MongoQuery => ({ [target.field]: { $regex: pattern, $options: 'i' } });
-  switch (op) {
-    case 'eq':
-      return regex(`^${e}$`);
-    case 'ne':
-      return { $nor: [regex(`^${e}$`)] };
-    case 'sw':
-      return regex(`^${e}`);
-    case 'co':
-      return regex(e);
-    case 'ew':
-      return regex(`${e}$`);
-    default:
-      // Without a lower-cased shadow field the database can only order case-sensitively,
-      // which would silently give wrong answers for a caseExact=false attribute.
-      throw invalidFilter(`"${op}" is not supported on the case-insensitive attribute "${written}"`);
-  }
+  return leaf;
 }
 
-function compareConstant(constant: string, op: Compare['op'] | 'pr', value: Literal | undefined): MongoQuery {
+function compareConstant(constant: string, op: Compare['op'] | 'pr', value: Literal | undefined): Condition {
   let matches: boolean;
   if (op === 'pr') matches = true;
   else if (value === null) matches = op === 'ne';
@@ -476,7 +496,7 @@ function compareConstant(constant: string, op: Compare['op'] | 'pr', value: Lite
     };
     matches = table[op];
   }
-  return matches ? {} : { ...MATCH_NONE };
+  return matches ? { kind: 'all' } : { kind: 'none' };
 }
 
 // ---------------------------------------------------------------------------

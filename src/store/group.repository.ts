@@ -2,6 +2,8 @@ import type { Collection, Filter, Sort } from 'mongodb';
 import type { Store } from './connection.js';
 import { asDuplicateKey } from './errors.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import type { Condition } from '../scim/filter.js';
+import { compileCondition } from './filter-query.js';
 
 /** The stored group (docs/architecture.md): no member array; members live in `memberships`. */
 export interface GroupRecord {
@@ -18,7 +20,8 @@ export interface GroupRecord {
 }
 
 export interface GroupListQuery {
-  filter: Record<string, unknown>;
+  /** The condition tree of scim/filter.ts; compiled here (filter-query.ts), with the organization ANDed in. */
+  filter: Condition;
   sort: Record<string, 1 | -1>;
   skip: number;
   limit: number;
@@ -69,15 +72,15 @@ export class GroupRepository {
 
   async list(orgId: string, query: GroupListQuery): Promise<GroupRecord[]> {
     return this.groups
-      .find({ $and: [{ orgId }, query.filter] } as Filter<GroupRecord>)
+      .find({ $and: [{ orgId }, compileCondition(query.filter)] } as Filter<GroupRecord>)
       .sort(query.sort as Sort)
       .skip(query.skip)
       .limit(query.limit)
       .toArray();
   }
 
-  async count(orgId: string, filter: Record<string, unknown>): Promise<number> {
-    return this.groups.countDocuments({ $and: [{ orgId }, filter] } as Filter<GroupRecord>);
+  async count(orgId: string, filter: Condition): Promise<number> {
+    return this.groups.countDocuments({ $and: [{ orgId }, compileCondition(filter)] } as Filter<GroupRecord>);
   }
 
   /** Writes the whole group if it is still at `expectedVersion`; false when it moved or is gone. */

@@ -4,6 +4,8 @@ import type { Collection, Filter, Sort } from 'mongodb';
 import type { Store } from './connection.js';
 import { asDuplicateKey } from './errors.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import type { Condition } from '../scim/filter.js';
+import { compileCondition } from './filter-query.js';
 
 export type UserStatus = 'invited' | 'active' | 'suspended' | 'deleted';
 
@@ -89,7 +91,8 @@ export interface UserRecord {
 }
 
 export interface ListQuery {
-  filter: Record<string, unknown>;
+  /** The condition tree of scim/filter.ts; compiled here (filter-query.ts), with the scope ANDed in. */
+  filter: Condition;
   sort: Record<string, 1 | -1>;
   skip: number;
   limit: number;
@@ -189,15 +192,15 @@ export class UserRepository {
 
   async list(orgId: string, query: ListQuery): Promise<UserRecord[]> {
     return this.users
-      .find(scoped(orgId, query.filter))
+      .find(scoped(orgId, compileCondition(query.filter)))
       .sort(query.sort as Sort)
       .skip(query.skip)
       .limit(query.limit)
       .toArray();
   }
 
-  async count(orgId: string, filter: Record<string, unknown>): Promise<number> {
-    return this.users.countDocuments(scoped(orgId, filter));
+  async count(orgId: string, filter: Condition): Promise<number> {
+    return this.users.countDocuments(scoped(orgId, compileCondition(filter)));
   }
 
   /**
@@ -254,15 +257,15 @@ export class UserRepository {
    */
   async listAny(orgId: string, query: ListQuery): Promise<UserRecord[]> {
     return this.users
-      .find({ $and: [{ orgId }, query.filter] } as Filter<UserRecord>)
+      .find({ $and: [{ orgId }, compileCondition(query.filter)] } as Filter<UserRecord>)
       .sort(query.sort as Sort)
       .skip(query.skip)
       .limit(query.limit)
       .toArray();
   }
 
-  async countAny(orgId: string, filter: Record<string, unknown>): Promise<number> {
-    return this.users.countDocuments({ $and: [{ orgId }, filter] } as Filter<UserRecord>);
+  async countAny(orgId: string, filter: Condition): Promise<number> {
+    return this.users.countDocuments({ $and: [{ orgId }, compileCondition(filter)] } as Filter<UserRecord>);
   }
 
   /** Any user of the organization, recently deleted ones included (side API). */

@@ -15,11 +15,12 @@ import { retryOnConflict, RETRY, uniquenessError } from '../write.js';
 import { checkIfMatch } from '../../scim/etag.js';
 import { groupToScim, parseGroupResource, type GroupInput } from './group.mapper.js';
 import { splitGroupPatch, type MemberOp } from './group-patch.js';
-import { equalityValue, idsCondition, MAX_MEMBERSHIP_FILTER_IDS, resolveConditions, type Query } from './membership-filter.js';
+import { equalityValue, idsCondition, MAX_MEMBERSHIP_FILTER_IDS, membershipField } from './membership-filter.js';
+import { mapLeaves, type Condition } from '../../scim/filter.js';
 
 
 export interface GroupListQuery {
-  filter: Record<string, unknown>;
+  filter: Condition;
   sort: Record<string, 1 | -1>;
   skip: number;
   limit: number;
@@ -78,18 +79,17 @@ export class GroupService {
     return out;
   }
 
-  /** `members.value eq "u"`: the memberships of u, then `_id: {$in: groupIds}` (membership-filter.ts). */
-  async resolveFilter(ctx: RequestContext, filter: Query): Promise<Query> {
-    return resolveConditions(filter, {
-      memberIds: async (condition) => {
-        const userId = equalityValue(condition, 'members.value');
-        if (!(await this.users.findVisible(ctx.orgId, userId))) return { _id: { $in: [] } };
-        return idsCondition(await this.memberships.groupIdsOf(ctx.orgId, userId, MAX_MEMBERSHIP_FILTER_IDS + 1), 'members.value');
-      },
+  /** `members.value eq "u"`: the memberships of u, then the groups with those ids (membership-filter.ts). */
+  async resolveFilter(ctx: RequestContext, filter: Condition): Promise<Condition> {
+    return mapLeaves(filter, async (leaf) => {
+      if (membershipField(leaf) !== 'memberIds') return undefined;
+      const userId = equalityValue(leaf, 'members.value');
+      if (!(await this.users.findVisible(ctx.orgId, userId))) return idsCondition([], 'members.value');
+      return idsCondition(await this.memberships.groupIdsOf(ctx.orgId, userId, MAX_MEMBERSHIP_FILTER_IDS + 1), 'members.value');
     });
   }
 
-  async count(ctx: RequestContext, filter: Query): Promise<number> {
+  async count(ctx: RequestContext, filter: Condition): Promise<number> {
     return this.repo.count(ctx.orgId, await this.resolveFilter(ctx, filter));
   }
 

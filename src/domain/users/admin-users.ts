@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { OrganizationRecord } from '../../store/organization.repository.js';
 import type { EmailValue, UserRecord, UserStatus } from '../../store/user.repository.js';
 import { badRequest, notFound } from '../../scim/errors.js';
-import { escapeRegex, filterToMongo } from '../../scim/filter.js';
+import { parseCondition, type Condition } from '../../scim/filter.js';
 import { SCHEMA_URN } from '../../scim/schema-types.js';
 import type { RequestContext } from '../context.js';
 import { findRole, type RoleValue } from '../groups/roles.js';
@@ -24,6 +24,11 @@ export const TABS = {
   deleted: ['deleted'],
 } as const satisfies Record<string, readonly UserStatus[]>;
 export type Tab = keyof typeof TABS;
+
+/** The users of a tab: their status is one of the tab's. */
+function tabCondition(tab: Tab): Condition {
+  return { kind: 'in', field: 'status', values: [...TABS[tab]] };
+}
 
 export function tabOf(status: UserStatus): Tab {
   return status === 'invited' ? 'pending' : status === 'deleted' ? 'deleted' : 'active';
@@ -180,27 +185,28 @@ export class AdminUsers {
    * matches direct roles and roles granted by a bound group, like SCIM `roles.value eq`.
    */
   async list(ctx: RequestContext, q: ListQuery): Promise<AdminUserPage> {
-    const conditions: Record<string, unknown>[] = [{ status: { $in: [...TABS[q.tab]] } }];
+    const conditions: Condition[] = [tabCondition(q.tab)];
     if (q.search) {
-      // Escaped: the admin's text is matched literally, never run as a pattern.
-      const pattern = escapeRegex(q.search.toLowerCase());
-      const anyCase = { $regex: escapeRegex(q.search), $options: 'i' };
+      // A value, never a pattern: store/ escapes it. The *Key fields are lower-cased, so compared exactly.
+      const lower = q.search.toLowerCase();
+      const contains = (field: string, caseExact: boolean, value: string): Condition => ({ kind: 'compare', attribute: field, field, caseExact, op: 'co', value });
       conditions.push({
-        $or: [
-          { displayNameKey: { $regex: pattern } },
-          { 'emails.valueKey': { $regex: pattern } },
-          { userName: anyCase },
-          { 'name.formatted': anyCase },
-          { 'name.givenName': anyCase },
-          { 'name.familyName': anyCase },
+        kind: 'or',
+        conditions: [
+          contains('displayNameKey', true, lower),
+          contains('emails.valueKey', true, lower),
+          contains('userName', false, q.search),
+          contains('name.formatted', false, q.search),
+          contains('name.givenName', false, q.search),
+          contains('name.familyName', false, q.search),
         ],
       });
     }
     if (q.role) {
       const key = checkRole(await this.org(ctx), q.role);
-      conditions.push(await this.users.resolveFilter(ctx, filterToMongo(`roles.value eq ${JSON.stringify(key)}`, 'User')));
+      conditions.push(await this.users.resolveFilter(ctx, parseCondition(`roles.value eq ${JSON.stringify(key)}`, 'User')));
     }
-    const filter = conditions.length === 1 ? conditions[0]! : { $and: conditions };
+    const filter: Condition = conditions.length === 1 ? conditions[0]! : { kind: 'and', conditions };
     const direction = q.sortOrder === 'descending' ? -1 : 1;
     const sort = { [SORT_FIELDS[q.sortBy]]: direction, _id: direction } as Record<string, 1 | -1>;
     const [items, total, tabs] = await Promise.all([
@@ -215,7 +221,7 @@ export class AdminUsers {
   /** Three counts, each on the (orgId, status) prefix of an index. */
   async tabCounts(ctx: RequestContext): Promise<TabCounts> {
     const [active, pending, deleted] = await Promise.all(
-      (Object.keys(TABS) as Tab[]).map((tab) => this.users.repo.countAny(ctx.orgId, { status: { $in: [...TABS[tab]] } })),
+      (Object.keys(TABS) as Tab[]).map((tab) => this.users.repo.countAny(ctx.orgId, tabCondition(tab))),
     );
     return { active: active!, pending: pending!, deleted: deleted! };
   }

@@ -18,7 +18,8 @@ import { retryOnConflict, RETRY, uniquenessError } from '../write.js';
 import { carryExtensions, parseUserResource, recordFieldsFrom, signInEmail, userToScim, type DerivedUserData, type UserInput } from './user.mapper.js';
 import { type GroupRepository } from '../../store/group.repository.js';
 import { type MembershipRepository } from '../../store/membership.repository.js';
-import { equalityValue, idsCondition, MAX_MEMBERSHIP_FILTER_IDS, resolveConditions } from '../groups/membership-filter.js';
+import { equalityValue, idsCondition, MAX_MEMBERSHIP_FILTER_IDS, membershipField } from '../groups/membership-filter.js';
+import { mapLeaves, type Condition } from '../../scim/filter.js';
 import { effectiveRoles, findRole } from '../groups/roles.js';
 
 /** How many expired users one purge pass reads per organization at a time. */
@@ -55,7 +56,7 @@ export interface ListPage {
 export type PresentedUser = UserRecord & { derived?: DerivedUserData };
 
 export interface UserListQuery {
-  filter: Record<string, unknown>;
+  filter: Condition;
   sort: Record<string, 1 | -1>;
   /** 0-based */
   skip: number;
@@ -165,23 +166,21 @@ export class UserService {
    * `groups.value eq "g"` → the members of g; `roles.value eq "r"` → the direct role OR membership
    * of the group bound to r.
    */
-  async resolveFilter(ctx: RequestContext, filter: Record<string, unknown>): Promise<Record<string, unknown>> {
-    return resolveConditions(filter, {
-      groupIds: async (condition) => {
-        const groupId = equalityValue(condition, 'groups.value');
+  async resolveFilter(ctx: RequestContext, filter: Condition): Promise<Condition> {
+    return mapLeaves(filter, async (leaf) => {
+      const field = membershipField(leaf);
+      if (field === 'groupIds') {
+        const groupId = equalityValue(leaf, 'groups.value');
         return idsCondition(await this.memberships.userIdsIn(ctx.orgId, [groupId], MAX_MEMBERSHIP_FILTER_IDS + 1), 'groups.value');
-      },
-      // roles.value is case-insensitive: filter.ts compares its lower-cased shadow key (store/case-keys.ts).
-      'ci.roles.value': async (condition) => {
-        const text = typeof condition === 'string' ? condition : undefined;
-        // Only equality reaches the group-granted roles; other comparisons match direct roles.
-        if (text === undefined) return { 'ci.roles.value': condition };
-        const role = findRole(await this.org(ctx.orgId), text);
-        const bound = role ? await this.groups.findBoundTo(ctx.orgId, [role.key]) : [];
-        if (bound.length === 0) return { 'ci.roles.value': condition };
-        const ids = await this.memberships.userIdsIn(ctx.orgId, bound.map((g) => g._id), MAX_MEMBERSHIP_FILTER_IDS + 1);
-        return { $or: [{ 'ci.roles.value': condition }, idsCondition(ids, 'roles.value')] };
-      },
+      }
+      // roles.value is case-insensitive: its equality compares the lower-cased shadow key (store/case-keys.ts).
+      // Only equality reaches the group-granted roles; other comparisons match direct roles.
+      if (leaf.kind !== 'compare' || leaf.keyField !== 'ci.roles.value' || leaf.op !== 'eq' || typeof leaf.value !== 'string') return undefined;
+      const role = findRole(await this.org(ctx.orgId), leaf.value.toLowerCase());
+      const bound = role ? await this.groups.findBoundTo(ctx.orgId, [role.key]) : [];
+      if (bound.length === 0) return undefined;
+      const ids = await this.memberships.userIdsIn(ctx.orgId, bound.map((g) => g._id), MAX_MEMBERSHIP_FILTER_IDS + 1);
+      return { kind: 'or', conditions: [leaf, idsCondition(ids, 'roles.value')] };
     });
   }
 
@@ -191,7 +190,7 @@ export class UserService {
     return user;
   }
 
-  async count(ctx: RequestContext, filter: Record<string, unknown>): Promise<number> {
+  async count(ctx: RequestContext, filter: Condition): Promise<number> {
     return this.repo.count(ctx.orgId, await this.resolveFilter(ctx, filter));
   }
 

@@ -1,10 +1,11 @@
-import { filterToMongo, sortToMongo } from '../../scim/filter.js';
+import { MATCH_ALL, parseCondition, sortToMongo, type Condition } from '../../scim/filter.js';
 import { SCHEMA_URN } from '../../scim/schema-types.js';
-import { decodeCursor, encodeCursor, keysetCondition, queryFingerprint, reverseSort, sortKeyOf } from '../../scim/cursor.js';
+import { decodeCursor, encodeCursor, queryFingerprint, reverseSort, sortKeyOf } from '../../scim/cursor.js';
 import type { ListParams } from './list-params.js';
 
 export interface PageQuery {
-  filter: Record<string, unknown>;
+  /** The condition tree (scim/filter.ts); store/ compiles it. */
+  filter: Condition;
   sort: Record<string, 1 | -1>;
   /** 0-based */
   skip: number;
@@ -16,7 +17,7 @@ export interface PageQuery {
 export interface ListPageSource<T> {
   resourceType: 'User' | 'Group';
   list(query: PageQuery): Promise<{ totalResults: number; items: T[] }>;
-  count(filter: Record<string, unknown>): Promise<number>;
+  count(filter: Condition): Promise<number>;
   present(items: T[]): Promise<unknown[]> | unknown[];
 }
 
@@ -35,7 +36,7 @@ export async function listPage<T extends object>(
   params: ListParams,
   cursor: CursorSettings,
 ): Promise<Record<string, unknown>> {
-  const filter = params.filter ? filterToMongo(params.filter, source.resourceType) : {};
+  const filter = params.filter ? parseCondition(params.filter, source.resourceType) : MATCH_ALL;
   const sort = sortToMongo(params.sortBy, params.sortOrder, source.resourceType);
 
   if (params.cursor === undefined) {
@@ -55,7 +56,7 @@ export async function listPage<T extends object>(
   const position =
     params.cursor === '' ? undefined : decodeCursor(params.cursor, fingerprint, Object.keys(sort).length, cursor.now);
   const backward = position?.direction === 'previous';
-  const pageFilter = position ? { $and: [filter, keysetCondition(sort, position.key, position.direction)] } : filter;
+  const pageFilter: Condition = position ? { kind: 'and', conditions: [filter, { kind: 'keyset', sort, key: position.key, direction: position.direction }] } : filter;
   const page = await source.list({
     filter: pageFilter,
     sort: backward ? reverseSort(sort) : sort,

@@ -13,10 +13,10 @@
  *   (which reads count+1 of each type whatever the depth) is the way on.
  */
 import { Router, type Request } from 'express';
-import { filterToMongo, sortToMongo } from '../../scim/filter.js';
+import { MATCH_ALL, parseCondition, sortToMongo, type Condition } from '../../scim/filter.js';
 import { SCHEMA_URN } from '../../scim/schema-types.js';
 import { badRequest, ScimError } from '../../scim/errors.js';
-import { decodeCursor, encodeCursor, keysetCondition, queryFingerprint, reverseSort, sortKeyOf } from '../../scim/cursor.js';
+import { decodeCursor, encodeCursor, queryFingerprint, reverseSort, sortKeyOf } from '../../scim/cursor.js';
 import { projectResource } from '../../scim/projection.js';
 import { requestContext, sendScim } from '../respond.js';
 import { parseListParams, type ListParams } from './list-params.js';
@@ -33,9 +33,9 @@ type Item = { type: 'User' | 'Group'; doc: Record<string, unknown> };
 
 interface Source {
   type: 'User' | 'Group';
-  filter: Record<string, unknown>;
-  list(query: { filter: Record<string, unknown>; sort: Record<string, 1 | -1>; skip: number; limit: number; countTotal?: boolean }): Promise<{ totalResults: number; items: object[] }>;
-  count(filter: Record<string, unknown>): Promise<number>;
+  filter: Condition;
+  list(query: { filter: Condition; sort: Record<string, 1 | -1>; skip: number; limit: number; countTotal?: boolean }): Promise<{ totalResults: number; items: object[] }>;
+  count(filter: Condition): Promise<number>;
   present(items: object[]): Promise<unknown[]> | unknown[];
 }
 
@@ -131,7 +131,9 @@ async function search(sources: Source[], params: ListParams, sort: Record<string
   const limit = params.count === 0 ? 0 : params.count + 1;
   const pages = await Promise.all(
     sources.map(async (source) => {
-      const filter = position ? { $and: [source.filter, keysetCondition(sort, position.key, position.direction)] } : source.filter;
+      const filter: Condition = position
+        ? { kind: 'and', conditions: [source.filter, { kind: 'keyset', sort, key: position.key, direction: position.direction }] }
+        : source.filter;
       const page = await source.list({ filter, sort: pageSort, skip: 0, limit, countTotal: false });
       return { source, items: page.items, total: await source.count(source.filter) };
     }),
@@ -182,7 +184,7 @@ export function rootSearchRouter(deps: UsersRouterDeps & { groups: GroupService 
     let unknown: unknown;
     for (const candidate of candidates) {
       try {
-        sources.push({ ...candidate, filter: params.filter ? filterToMongo(params.filter, candidate.type) : {} });
+        sources.push({ ...candidate, filter: params.filter ? parseCondition(params.filter, candidate.type) : MATCH_ALL });
       } catch (err) {
         if (!isUnknownAttribute(err)) throw err;
         unknown = err;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { filterToMongo } from '../../../src/scim/filter.js';
+import { filterToMongo } from '../../../src/store/filter-query.js';
 import { scoped } from '../../../src/store/user.repository.js';
 import { h, newOrg, userBody } from '../../support/harness.js';
 
