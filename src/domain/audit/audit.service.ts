@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Repositories } from '../../store/repositories.js';
 import { type AuditRepository, type AuditAction, type AuditChange, type AuditQuery, type AuditRecord } from '../../store/audit.repository.js';
-import type { Actor } from '../context.js';
+import type { Actor, RequestContext } from '../context.js';
 import { newId } from '../../ids.js';
 
 export interface AuditEvent {
@@ -57,6 +57,17 @@ export class AuditService {
     private readonly logger: Logger,
   ) {
     this.repo = repos.audit;
+  }
+
+  /** One entry about `target` by the request's actor, under its request id. */
+  async recordFor(
+    ctx: Pick<RequestContext, 'orgId' | 'actor' | 'requestId'>,
+    at: Date,
+    action: AuditAction,
+    target: AuditRecord['target'],
+    changes: AuditChange[],
+  ): Promise<void> {
+    await this.record({ orgId: ctx.orgId, at, actor: ctx.actor, action, target, changes, requestId: ctx.requestId });
   }
 
   async record(event: AuditEvent): Promise<void> {

@@ -255,15 +255,7 @@ export class GroupService {
 
   /** One audit entry about a group (AuditService.record never throws: the change stands). */
   private async record(ctx: RequestContext, action: AuditAction, groupId: string, changes: AuditChange[]): Promise<void> {
-    await this.audit.record({
-      orgId: ctx.orgId,
-      at: this.clock.now(),
-      actor: ctx.actor,
-      action,
-      target: { type: 'Group', id: groupId },
-      changes,
-      requestId: ctx.requestId,
-    });
+    await this.audit.recordFor(ctx, this.clock.now(), action, { type: 'Group', id: groupId }, changes);
   }
 
   private async update(

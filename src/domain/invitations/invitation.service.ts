@@ -270,14 +270,6 @@ export class InvitationService {
     invitation: InvitationRecord,
     changes: { path: string; old: unknown; new: unknown }[],
   ): Promise<void> {
-    await this.audit.record({
-      orgId: ctx.orgId,
-      at: this.clock.now(),
-      actor: ctx.actor,
-      action,
-      target: { type: 'User', id: invitation._id, userName: invitation.email },
-      changes,
-      requestId: ctx.requestId,
-    });
+    await this.audit.recordFor(ctx, this.clock.now(), action, { type: 'User', id: invitation._id, userName: invitation.email }, changes);
   }
 }

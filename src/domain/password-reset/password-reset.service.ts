@@ -207,14 +207,6 @@ export class PasswordResetService {
   }
 
   private async record(ctx: RequestContext, action: AuditAction, link: PasswordResetRecord, changes: AuditChange[]): Promise<void> {
-    await this.audit.record({
-      orgId: ctx.orgId,
-      at: this.clock.now(),
-      actor: ctx.actor,
-      action,
-      target: { type: 'User', id: link.userId, userName: link.email },
-      changes,
-      requestId: ctx.requestId,
-    });
+    await this.audit.recordFor(ctx, this.clock.now(), action, { type: 'User', id: link.userId, userName: link.email }, changes);
   }
 }

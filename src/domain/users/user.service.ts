@@ -455,15 +455,7 @@ export class UserService {
   /** After a user's document is deleted for good: its memberships go, its audit trail stays and grows by one. */
   private async erased(ctx: Pick<RequestContext, 'orgId' | 'actor' | 'requestId'>, action: AuditAction, user: Pick<UserRecord, '_id' | 'userName'>): Promise<void> {
     await this.memberships.removeUser(ctx.orgId, user._id);
-    await this.audit.record({
-      orgId: ctx.orgId,
-      at: this.clock.now(),
-      actor: ctx.actor,
-      action,
-      target: { type: 'User', id: user._id, userName: user.userName },
-      changes: [],
-      requestId: ctx.requestId,
-    });
+    await this.audit.recordFor(ctx, this.clock.now(), action, { type: 'User', id: user._id, userName: user.userName }, []);
   }
 
   /**
@@ -553,15 +545,7 @@ export class UserService {
     before: UserRecord | undefined,
     after: UserRecord,
   ): Promise<void> {
-    await this.audit.record({
-      orgId: ctx.orgId,
-      at,
-      actor: ctx.actor,
-      action,
-      target: { type: 'User', id: after._id, userName: after.userName },
-      changes: diffUsers(before, after),
-      requestId: ctx.requestId,
-    });
+    await this.audit.recordFor(ctx, at, action, { type: 'User', id: after._id, userName: after.userName }, diffUsers(before, after));
   }
 
   // ---- invitations (side API, src/domain/invitations) ----
