@@ -1,4 +1,4 @@
-import type { InvitationRepository } from '../store/invitation.repository.js';
+import type { InvitationService } from './invitations/invitation.service.js';
 import { fieldEquals } from '../scim/filter.js';
 import type { RequestContext } from './context.js';
 import type { UserService } from './users/user.service.js';
@@ -17,8 +17,8 @@ export interface OnboardingKpis {
  * count on the (orgId, status) index gives the users still invited ("pending": an invitation whose
  * user was suspended or deleted is no longer in progress).
  */
-export async function onboardingKpis(ctx: RequestContext, invitations: InvitationRepository, users: UserService): Promise<OnboardingKpis> {
-  const [byState, pending] = await Promise.all([invitations.countByState(ctx.orgId), users.count(ctx, fieldEquals('status', 'invited'))]);
+export async function onboardingKpis(ctx: RequestContext, invitations: Pick<InvitationService, 'countByState'>, users: UserService): Promise<OnboardingKpis> {
+  const [byState, pending] = await Promise.all([invitations.countByState(ctx), users.count(ctx, fieldEquals('status', 'invited'))]);
   const invited = byState.pending + byState.accepted + byState.cancelled;
   const completed = byState.accepted;
   // A fraction with four decimals (0.6667); the platform formats it as a percentage.

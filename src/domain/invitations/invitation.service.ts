@@ -88,6 +88,11 @@ export class InvitationService {
     this.userRecords = repos.users;
   }
 
+  /** How many of the organization's invitations are in each state (one aggregation, domain/kpis.ts). */
+  countByState(ctx: Pick<RequestContext, 'orgId'>): ReturnType<InvitationRepository['countByState']> {
+    return this.repo.countByState(ctx.orgId);
+  }
+
   /**
    * `source`: the bulk import job and file row sending it, stored with the invitation
    * (imports/import.service.ts); `resumed`: a cut-off run of the job may have created this row's user.

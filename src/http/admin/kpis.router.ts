@@ -14,7 +14,7 @@ export interface KpisRouterDeps {
 export function kpisRouter(deps: KpisRouterDeps): Router {
   const router = Router();
   router.get('/', async (req, res) => {
-    sendJson(res, 200, await onboardingKpis(requestContext(req, deps.baseUrl), deps.invitations.repo, deps.users));
+    sendJson(res, 200, await onboardingKpis(requestContext(req, deps.baseUrl), deps.invitations, deps.users));
   });
   return router;
 }
