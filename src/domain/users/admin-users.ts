@@ -174,9 +174,7 @@ export class AdminUsers {
   constructor(private readonly users: UserService) {}
 
   private async org(ctx: RequestContext): Promise<OrganizationRecord> {
-    const org = await this.users.orgs.findById(ctx.orgId);
-    if (!org) throw notFound(`organization ${ctx.orgId} not found`);
-    return org;
+    return this.users.organization(ctx);
   }
 
   /**
@@ -210,8 +208,8 @@ export class AdminUsers {
     const direction = q.sortOrder === 'descending' ? -1 : 1;
     const sort = { [SORT_FIELDS[q.sortBy]]: direction, _id: direction } as Record<string, 1 | -1>;
     const [items, total, tabs] = await Promise.all([
-      this.users.repo.listAny(ctx.orgId, { filter, sort, skip: q.offset, limit: q.limit }),
-      this.users.repo.countAny(ctx.orgId, filter),
+      this.users.listAny(ctx, { filter, sort, skip: q.offset, limit: q.limit }),
+      this.users.countAny(ctx, filter),
       this.tabCounts(ctx),
     ]);
     const presented = await this.users.present(ctx, items);
@@ -221,14 +219,14 @@ export class AdminUsers {
   /** Three counts, each on the (orgId, status) prefix of an index. */
   async tabCounts(ctx: RequestContext): Promise<TabCounts> {
     const [active, pending, deleted] = await Promise.all(
-      (Object.keys(TABS) as Tab[]).map((tab) => this.users.repo.countAny(ctx.orgId, tabCondition(tab))),
+      (Object.keys(TABS) as Tab[]).map((tab) => this.users.countAny(ctx, tabCondition(tab))),
     );
     return { active: active!, pending: pending!, deleted: deleted! };
   }
 
   /** Any user, recently deleted ones included (the Recently deleted tab opens them too). */
   async get(ctx: RequestContext, id: string): Promise<AdminUserView> {
-    const user = await this.users.repo.findAny(ctx.orgId, id);
+    const user = await this.users.findAny(ctx, id);
     if (!user) throw notFound(`User ${id} not found`);
     return toAdminView(await this.users.presentOne(ctx, user));
   }

@@ -77,7 +77,7 @@ function statusAfter(current: UserStatus | undefined, active: boolean | undefine
 
 export class UserService {
   readonly repo: UserRepository;
-  readonly orgs: OrganizationRepository;
+  private readonly orgs: OrganizationRepository;
   private readonly groups: GroupRepository;
   private readonly memberships: MembershipRepository;
   private readonly accessEndedListeners: AccessEndedListener[] = [];
@@ -128,6 +128,25 @@ export class UserService {
     const org = await this.orgs.findById(orgId);
     if (!org) throw notFound(`organization ${orgId} not found`);
     return org;
+  }
+
+  /** The caller's organization (404 when it is gone). */
+  organization(ctx: Pick<RequestContext, 'orgId'>): Promise<OrganizationRecord> {
+    return this.org(ctx.orgId);
+  }
+
+  /** Any user of the organization, recently deleted ones included (side API). */
+  findAny(ctx: RequestContext, id: string): Promise<UserRecord | null> {
+    return this.repo.findAny(ctx.orgId, id);
+  }
+
+  /** A page of any users, recently deleted ones included (the side API's Users screen). */
+  listAny(ctx: RequestContext, query: UserListQuery): Promise<UserRecord[]> {
+    return this.repo.listAny(ctx.orgId, query);
+  }
+
+  countAny(ctx: RequestContext, filter: Condition): Promise<number> {
+    return this.repo.countAny(ctx.orgId, filter);
   }
 
   toScim(user: PresentedUser, ctx: RequestContext): Record<string, unknown> {
