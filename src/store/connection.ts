@@ -1,11 +1,14 @@
 import mongoose, { type Connection } from 'mongoose';
 import { createModels, type Models } from './models.js';
+import { ownedIndexes, type OwnedIndexes } from './ferretdb-postgresql-indexes.js';
 
 export interface Store {
   readonly connection: Connection;
   readonly models: Models;
   /** What the server supports beyond the common MongoDB subset (probed at connect). */
   readonly capabilities: StoreCapabilities;
+  /** The embedded engine's extra indexes (ferretdb-postgresql-indexes.ts); absent elsewhere. */
+  readonly ownedIndexes?: OwnedIndexes;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -16,7 +19,15 @@ export interface StoreCapabilities {
   readonly serverName: string;
 }
 
-export async function connectStore(uri: string, options: { dbName?: string } = {}): Promise<Store> {
+export interface ConnectOptions {
+  dbName?: string;
+  /** The PostgreSQL under an embedded FerretDB: Roster then keeps its own indexes there. */
+  postgresUrl?: string;
+  /** Where a failure of that upkeep is reported (it never fails a request). */
+  onIndexError?: (err: unknown) => void;
+}
+
+export async function connectStore(uri: string, options: ConnectOptions = {}): Promise<Store> {
   const connection = mongoose.createConnection(uri, {
     ...(options.dbName ? { dbName: options.dbName } : {}),
     serverSelectionTimeoutMS: 10_000,
@@ -31,15 +42,24 @@ export async function connectStore(uri: string, options: { dbName?: string } = {
   for (const model of Object.values(models)) {
     await model.createIndexes();
   }
+  let indexes: OwnedIndexes | undefined;
+  if (options.postgresUrl) {
+    indexes = ownedIndexes(options.postgresUrl, connection.db?.databaseName ?? options.dbName ?? 'test', options.onIndexError);
+    await indexes.ensure();
+  }
   const capabilities = await probeCapabilities(connection);
   return {
     connection,
     models,
     capabilities,
+    ...(indexes ? { ownedIndexes: indexes } : {}),
     ping: async () => {
       await connection.db?.admin().ping();
     },
-    close: () => connection.close(),
+    close: async () => {
+      await indexes?.close();
+      await connection.close();
+    },
   };
 }
 

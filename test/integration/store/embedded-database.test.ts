@@ -16,19 +16,19 @@ function running(pid: number): boolean {
   }
 }
 
-describe('Embedded FerretDB', () => {
+describe('Embedded FerretDB on PostgreSQL', () => {
   it('stops a FerretDB a killed process left on the same data directory before starting its own', async function () {
     this.timeout(60_000);
     const dataDir = mkdtempSync(join(tmpdir(), 'roster-embedded-'));
     const projectRoot = h().config.projectRoot;
     const first = await startEmbeddedDatabase({ dataDir, mode: 'ferretdb', projectRoot });
-    const leftover = Number(readFileSync(join(dataDir, 'ferretdb', 'ferretdb.pid'), 'utf8'));
+    const leftover = Number(readFileSync(join(dataDir, 'ferretdb-postgresql', 'ferretdb.pid'), 'utf8'));
     expect(running(leftover)).to.equal(true);
     // As after kill -9 of the Roster process: the first FerretDB was never stopped.
     const second = await startEmbeddedDatabase({ dataDir, mode: 'ferretdb', projectRoot });
     try {
       expect(running(leftover)).to.equal(false);
-      const current = Number(readFileSync(join(dataDir, 'ferretdb', 'ferretdb.pid'), 'utf8'));
+      const current = Number(readFileSync(join(dataDir, 'ferretdb-postgresql', 'ferretdb.pid'), 'utf8'));
       expect(current).to.not.equal(leftover);
       const conn = await mongoose.createConnection(second.uri, { directConnection: true }).asPromise();
       await conn.db!.admin().ping();
@@ -54,7 +54,7 @@ describe('Embedded FerretDB', () => {
     const other = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       await once(other.stdout!, 'data');
-      const theirs = Number(readFileSync(join(dataDir, 'ferretdb', 'ferretdb.pid'), 'utf8'));
+      const theirs = Number(readFileSync(join(dataDir, 'ferretdb-postgresql', 'ferretdb.pid'), 'utf8'));
       let refused: Error | undefined;
       await startEmbeddedDatabase({ dataDir, mode: 'ferretdb', projectRoot }).then(
         (db) => db.stop(),
