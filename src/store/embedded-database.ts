@@ -41,6 +41,8 @@ export interface EmbeddedOptions {
   log?: (message: string) => void;
   /** Called when a database process dies while Roster runs (the log line; /readyz then answers 503). */
   onFault?: (message: string) => void;
+  /** The SQLite migration itself: starts PostgreSQL beside SQLite data not yet copied. */
+  migrating?: boolean;
 }
 
 const FERRETDB_VERSION = 'v1.24.2';
@@ -60,6 +62,8 @@ export function engineDirs(dataDir: string) {
     postgres: join(dataDir, 'postgres'),
     ferretdbPostgres: join(dataDir, 'ferretdb-postgresql'),
     mongo: join(dataDir, 'mongodb'),
+    /** Written by `npm run db:migrate-sqlite` once every collection was copied and counted. */
+    sqliteMigrated: join(dataDir, 'sqlite-migrated.json'),
   };
 }
 
@@ -80,7 +84,8 @@ export async function startEmbeddedDatabase(opts: EmbeddedOptions): Promise<Embe
   const postgres = (): Promise<EmbeddedDatabase> => {
     // Never start an empty PostgreSQL cluster beside data the SQLite engine wrote: the directory
     // would look empty and its users, tokens and groups silently gone.
-    if (hasData(dirs.sqlite) && !hasData(dirs.postgres)) throw new SqliteDataError(sqliteDataRefusal(opts.dataDir));
+    // A migration cut off half-way leaves a cluster but no marker: still refused.
+    if (!opts.migrating && hasData(dirs.sqlite) && !existsSync(dirs.sqliteMigrated)) throw new SqliteDataError(sqliteDataRefusal(opts.dataDir));
     return startFerretdbPostgres(opts);
   };
   if (opts.mode === 'ferretdb' || opts.mode === 'ferretdb-postgresql') return postgres();

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import mongoose from 'mongoose';
-import { startEmbeddedDatabase } from '../../../src/store/embedded-database.js';
+import { SqliteDataError, startEmbeddedDatabase } from '../../../src/store/embedded-database.js';
+import { migrateSqliteData } from '../../../src/store/sqlite-migration.js';
 import { h } from '../../support/harness.js';
 
 function running(pid: number): boolean {
@@ -67,6 +68,86 @@ describe('Embedded FerretDB on PostgreSQL', () => {
     } finally {
       other.kill('SIGTERM');
       await once(other, 'exit');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves nothing that blocks the next start when Roster is killed with SIGKILL, and keeps the data', async function () {
+    this.timeout(90_000);
+    const dataDir = mkdtempSync(join(tmpdir(), 'roster-embedded-'));
+    const projectRoot = h().config.projectRoot;
+    const script = `
+      import mongoose from 'mongoose';
+      import { startEmbeddedDatabase } from ${JSON.stringify(join(projectRoot, 'src/store/embedded-database.ts'))};
+      const db = await startEmbeddedDatabase({ dataDir: ${JSON.stringify(dataDir)}, mode: 'auto', projectRoot: ${JSON.stringify(projectRoot)} });
+      const conn = await mongoose.createConnection(db.uri, { directConnection: true }).asPromise();
+      await conn.db.collection('things').insertOne({ _id: 'kept', at: new Date(0) });
+      process.stdout.write('ready\\n');
+      setInterval(() => undefined, 1000);`;
+    const other = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+    await once(other.stdout!, 'data');
+    const ferret = Number(readFileSync(join(dataDir, 'ferretdb-postgresql', 'ferretdb.pid'), 'utf8'));
+    const postgres = Number(readFileSync(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    other.kill('SIGKILL');
+    await once(other, 'exit');
+    expect(running(ferret) && running(postgres), 'both outlive a SIGKILL of their Roster').to.equal(true);
+    const db = await startEmbeddedDatabase({ dataDir, mode: 'auto', projectRoot });
+    try {
+      expect(running(ferret)).to.equal(false);
+      expect(running(postgres)).to.equal(false);
+      expect(db.engine).to.equal('ferretdb-postgresql');
+      const conn = await mongoose.createConnection(db.uri, { directConnection: true }).asPromise();
+      const kept = await conn.db!.collection('things').findOne({ _id: 'kept' as never });
+      await conn.close();
+      expect(kept?.at).to.deep.equal(new Date(0));
+    } finally {
+      await db.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a data directory the SQLite engine wrote, naming the command, which then copies every collection checked by counts', async function () {
+    this.timeout(120_000);
+    const dataDir = mkdtempSync(join(tmpdir(), 'roster-embedded-'));
+    const projectRoot = h().config.projectRoot;
+    try {
+      const old = await startEmbeddedDatabase({ dataDir, mode: 'ferretdb-sqlite', projectRoot });
+      const conn = await mongoose.createConnection(old.uri, { directConnection: true }).asPromise();
+      await conn.useDb('roster').collection('users').insertMany(
+        Array.from({ length: 1500 }, (_, i) => ({ _id: `u${i}`, orgId: 'o1', userNameKey: `user${i}`, created: new Date(i) })) as never[],
+      );
+      await conn.useDb('roster').collection('tokens').insertOne({ _id: 't1', secretHash: 'h' } as never);
+      await conn.close();
+      await old.stop();
+
+      for (const mode of ['auto', 'ferretdb-postgresql'] as const) {
+        const refused = await startEmbeddedDatabase({ dataDir, mode, projectRoot }).then(
+          async (db) => {
+            await db.stop();
+            return undefined;
+          },
+          (err: Error) => err,
+        );
+        expect(refused, mode).to.be.instanceOf(SqliteDataError);
+        expect(refused?.message).to.include(`ROSTER_DATA_DIR=${dataDir} npm run db:migrate-sqlite`);
+      }
+
+      const copied = await migrateSqliteData({ dataDir, projectRoot });
+      expect(copied).to.deep.include({ db: 'roster', collection: 'users', count: 1500 });
+      expect(copied).to.deep.include({ db: 'roster', collection: 'tokens', count: 1 });
+
+      const db = await startEmbeddedDatabase({ dataDir, mode: 'auto', projectRoot });
+      try {
+        expect(db.engine).to.equal('ferretdb-postgresql');
+        const after = await mongoose.createConnection(db.uri, { directConnection: true }).asPromise();
+        const users = after.useDb('roster').collection('users');
+        expect(await users.countDocuments({})).to.equal(1500);
+        expect((await users.findOne({ _id: 'u7' as never }))?.created).to.deep.equal(new Date(7));
+        await after.close();
+      } finally {
+        await db.stop();
+      }
+    } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
