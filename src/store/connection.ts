@@ -16,6 +16,8 @@ export interface Store {
 export interface StoreCapabilities {
   /** $elemMatch with several field conditions (MongoDB, DocumentDB, Cosmos DB; not FerretDB 1.x). */
   readonly elemMatchFields: boolean;
+  /** `$in` served by an index (MongoDB and the others); FerretDB 1.x pushes only equality down (see pushdown.ts). */
+  readonly inPushdown: boolean;
   readonly serverName: string;
 }
 
@@ -75,5 +77,5 @@ async function probeCapabilities(connection: Connection): Promise<StoreCapabilit
   } catch {
     elemMatchFields = false;
   }
-  return { elemMatchFields, serverName };
+  return { elemMatchFields, inPushdown: typeof info.ferretdbVersion !== 'string', serverName };
 }

@@ -2,6 +2,7 @@ import type { Collection, Filter, Sort } from 'mongodb';
 import type { Store } from './connection.js';
 import { asDuplicateKey } from './errors.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { inOrg } from './pushdown.js';
 
 export type UserStatus = 'invited' | 'active' | 'suspended' | 'deleted';
 
@@ -204,7 +205,7 @@ export class UserRepository {
    */
   async listAny(orgId: string, query: ListQuery): Promise<UserRecord[]> {
     return this.users
-      .find({ $and: [{ orgId }, query.filter] } as Filter<UserRecord>)
+      .find(inOrg(orgId, query.filter) as Filter<UserRecord>)
       .sort(query.sort as Sort)
       .skip(query.skip)
       .limit(query.limit)
@@ -212,7 +213,7 @@ export class UserRepository {
   }
 
   async countAny(orgId: string, filter: Record<string, unknown>): Promise<number> {
-    return this.users.countDocuments({ $and: [{ orgId }, filter] } as Filter<UserRecord>);
+    return this.users.countDocuments(inOrg(orgId, filter) as Filter<UserRecord>);
   }
 
   /** Any user of the organization, recently deleted ones included (side API). */
