@@ -20,6 +20,11 @@ export interface StoreCapabilities {
   readonly elemMatchFields: boolean;
   /** `$in` served by an index (MongoDB and the others); FerretDB 1.x pushes only equality down (see pushdown.ts). */
   readonly inPushdown: boolean;
+  /**
+   * Top-level equality served by an index: MongoDB, and FerretDB 1.x on PostgreSQL; not FerretDB
+   * 1.x on SQLite, which pushes down `{_id}` alone (see pushdown.ts).
+   */
+  readonly equalityPushdown: boolean;
   readonly serverName: string;
 }
 
@@ -54,7 +59,7 @@ export async function connectStore(uri: string, options: ConnectOptions = {}): P
     await indexes.ensure();
     sql = engineSql(options.postgresUrl, schema, options.onIndexError);
   }
-  const capabilities = await probeCapabilities(connection);
+  const capabilities = await probeCapabilities(connection, options.postgresUrl !== undefined);
   return {
     connection,
     models,
@@ -72,7 +77,7 @@ export async function connectStore(uri: string, options: ConnectOptions = {}): P
   };
 }
 
-async function probeCapabilities(connection: Connection): Promise<StoreCapabilities> {
+async function probeCapabilities(connection: Connection, embeddedPostgres: boolean): Promise<StoreCapabilities> {
   const admin = connection.db?.admin();
   const info = admin ? ((await admin.command({ buildInfo: 1 })) as Record<string, unknown>) : {};
   const serverName = typeof info.ferretdbVersion === 'string' ? `FerretDB ${info.ferretdbVersion}` : `MongoDB ${String(info.version)}`;
@@ -84,5 +89,12 @@ async function probeCapabilities(connection: Connection): Promise<StoreCapabilit
   } catch {
     elemMatchFields = false;
   }
-  return { elemMatchFields, inPushdown: typeof info.ferretdbVersion !== 'string', serverName };
+  const ferretdb = typeof info.ferretdbVersion === 'string';
+  let equalityPushdown = !ferretdb || embeddedPostgres;
+  if (!equalityPushdown && admin) {
+    // FerretDB names its backend in its startup warnings: "Powered by FerretDB v1.24.2 and PostgreSQL 17.10."
+    const log = (await admin.command({ getLog: 'startupWarnings' }).catch(() => ({}))) as { log?: unknown };
+    equalityPushdown = JSON.stringify(log.log ?? '').includes('PostgreSQL');
+  }
+  return { elemMatchFields, inPushdown: !ferretdb, equalityPushdown, serverName };
 }

@@ -36,7 +36,8 @@ export class MembershipRepository {
 
   constructor(store: Store) {
     this.memberships = store.models.Membership.collection as unknown as Collection<MembershipRecord>;
-    this.inPushdown = store.capabilities.inPushdown;
+    // Per-value lookups only where equality has an index and $in has none (FerretDB on PostgreSQL).
+    this.inPushdown = store.capabilities.inPushdown || !store.capabilities.equalityPushdown;
   }
 
   async add(orgId: string, groupId: string, userIds: string[], at: Date): Promise<void> {

@@ -10,6 +10,7 @@ import type { Collection, Document, Filter, FindOptions } from 'mongodb';
  */
 export async function findIn<T extends Document>(
   collection: Collection<T>,
+  /** One `$in` (MongoDB; and FerretDB on SQLite, where an equality lookup scans as much), or one lookup per value. */
   inPushdown: boolean,
   base: Record<string, unknown>,
   field: string,

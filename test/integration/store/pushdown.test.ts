@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import type { Collection } from 'mongodb';
 import { findIn, inOrg } from '../../../src/store/pushdown.js';
+import { connectStore } from '../../../src/store/connection.js';
 import { h } from '../../support/harness.js';
 
 describe('Lookups shaped for what the engine pushes down (store/pushdown.ts)', () => {
@@ -29,6 +30,25 @@ describe('Lookups shaped for what the engine pushes down (store/pushdown.ts)', (
       expect(await findIn(coll, false, { orgId }, 'groupId', [])).to.deep.equal([]);
     } finally {
       await coll.deleteMany({ orgId: { $in: [orgId, other] } });
+    }
+  });
+
+  it('tells the engines apart: $in pushed down on MongoDB only, equality on MongoDB and FerretDB over PostgreSQL', async () => {
+    const caps = h().store.capabilities;
+    const ferretdb = caps.serverName.startsWith('FerretDB');
+    expect(caps.inPushdown).to.equal(!ferretdb);
+    if (h().embedded?.engine === 'ferretdb-postgresql') {
+      expect(caps.equalityPushdown).to.equal(true);
+      // Also without being told (a FerretDB over PostgreSQL reached through MONGODB_URI): from its startup warnings.
+      const other = await connectStore(h().embedded!.uri, { dbName: h().store.connection.db!.databaseName });
+      try {
+        expect(other.capabilities.equalityPushdown).to.equal(true);
+        expect(other.sql).to.equal(undefined);
+      } finally {
+        await other.close();
+      }
+    } else {
+      expect(caps.equalityPushdown).to.equal(!ferretdb || h().embedded?.engine !== 'ferretdb-sqlite');
     }
   });
 });
