@@ -191,6 +191,12 @@ function binariesFor(runAs: RunAs, log: (m: string) => void): string {
 
 function chooseRunAs(pgdata: string): RunAs {
   if (process.getuid?.() !== 0) return { kind: 'self' };
+  // A cluster keeps the way it was first run: postgres insists that its owner runs it.
+  if (existsSync(join(pgdata, 'PG_VERSION'))) {
+    const owner = statSync(pgdata).uid;
+    if (owner === UNPRIVILEGED_ID) return { kind: 'uid', uid: UNPRIVILEGED_ID, gid: UNPRIVILEGED_ID };
+    if (owner === 0 && canUseUserNamespace()) return { kind: 'userns' };
+  }
   const parent = dirname(pgdata);
   if (reachableBy(parent, UNPRIVILEGED_ID, UNPRIVILEGED_ID, 'read')) return { kind: 'uid', uid: UNPRIVILEGED_ID, gid: UNPRIVILEGED_ID };
   if (canUseUserNamespace()) return { kind: 'userns' };
