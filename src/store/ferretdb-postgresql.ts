@@ -69,7 +69,12 @@ export interface OwnedIndexes {
 
 export function ownedIndexes(postgresUrl: string, schema: string, onError: (err: unknown) => void = () => undefined): OwnedIndexes {
   const pool = new pg.Pool({ connectionString: postgresUrl, max: 2, idleTimeoutMillis: 10_000 });
-  pool.on('error', onError);
+  let closed = false;
+  // pool.end() resolves before its connections are gone: the server stopping right after must not
+  // be reported as a fault.
+  pool.on('error', (err) => {
+    if (!closed) onError(err);
+  });
   let running: Promise<number> | undefined;
 
   const ensureOnce = async (): Promise<number> => {
@@ -120,6 +125,7 @@ export function ownedIndexes(postgresUrl: string, schema: string, onError: (err:
     close: async () => {
       clearInterval(timer);
       await running?.catch(() => undefined);
+      closed = true;
       await pool.end();
     },
   };
@@ -150,7 +156,10 @@ export interface EngineSql {
 
 export function engineSql(postgresUrl: string, schema: string, onError: (err: unknown) => void = () => undefined): EngineSql {
   const pool = new pg.Pool({ connectionString: postgresUrl, max: 4, idleTimeoutMillis: 30_000 });
-  pool.on('error', onError);
+  let closed = false;
+  pool.on('error', (err) => {
+    if (!closed) onError(err);
+  });
   const tables = new Map<string, string>();
   const table = async (collection: string): Promise<string | undefined> => {
     const known = tables.get(collection);
@@ -205,6 +214,9 @@ export function engineSql(postgresUrl: string, schema: string, onError: (err: un
       );
       return (rows ?? []).map((r) => r.id);
     },
-    close: () => pool.end(),
+    close: () => {
+      closed = true;
+      return pool.end();
+    },
   };
 }
