@@ -225,8 +225,8 @@ function initCluster(pgdata: string, runAs: RunAs, bin: string, env: NodeJS.Proc
   mkdirSync(pgdata, { recursive: true, mode: 0o700 });
   const password = randomBytes(24).toString('hex');
   writeFileSync(secretFile(pgdata), password, { mode: 0o600 });
-  // initdb reads the password from a file: put it inside the (empty, 0700) cluster directory's
-  // sibling that only the postgres uid can read, then remove it.
+  // initdb reads the password from a file: one beside the cluster, mode 0600 and owned by the uid
+  // that runs initdb, removed right after.
   const pwfile = `${pgdata}.initpw`;
   writeFileSync(pwfile, password, { mode: 0o600 });
   if (runAs.kind === 'uid') {
