@@ -225,7 +225,9 @@ async function spawnFerretdb(
       `--state-dir=${stateDir}`,
       '--log-level=error',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } },
+    // Its own process group: a Ctrl-C in the terminal reaches Roster alone, which stops it after
+    // the last write of its graceful shutdown (an import's checkpoint), not before.
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env }, detached: true },
   );
   if (child.pid) writeFileSync(pidFile, String(child.pid));
   let stopping = false;

@@ -315,7 +315,8 @@ export async function startPostgres(opts: PostgresOptions): Promise<EmbeddedPost
   };
   const args = ['-D', pgdata, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
   const [cmd, argv, spawnOpts] = command(runAs, join(bin, 'bin', 'postgres'), args);
-  const child = spawn(cmd, argv, { ...spawnOpts, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own process group, like FerretDB's (embedded-database.ts): Roster stops it last.
+  const child = spawn(cmd, argv, { ...spawnOpts, env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

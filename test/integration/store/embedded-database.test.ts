@@ -17,6 +17,11 @@ function running(pid: number): boolean {
   }
 }
 
+function processGroup(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+}
+
 describe('Embedded FerretDB on PostgreSQL', () => {
   it('stops a FerretDB a killed process left on the same data directory before starting its own', async function () {
     this.timeout(60_000);
@@ -88,6 +93,9 @@ describe('Embedded FerretDB on PostgreSQL', () => {
     await once(other.stdout!, 'data');
     const ferret = Number(readFileSync(join(dataDir, 'ferretdb-postgresql', 'ferretdb.pid'), 'utf8'));
     const postgres = Number(readFileSync(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    // Each in a process group of its own: a Ctrl-C in Roster's terminal does not stop them under it.
+    expect(processGroup(ferret)).to.not.equal(processGroup(other.pid!));
+    expect(processGroup(postgres)).to.not.equal(processGroup(other.pid!));
     other.kill('SIGKILL');
     await once(other, 'exit');
     expect(running(ferret) && running(postgres), 'both outlive a SIGKILL of their Roster').to.equal(true);
