@@ -7,7 +7,11 @@ import { expect } from 'chai';
 import mongoose from 'mongoose';
 import { SqliteDataError, startEmbeddedDatabase } from '../../../src/store/embedded-database.js';
 import { migrateSqliteData } from '../../../src/store/sqlite-migration.js';
-import { h } from '../../support/harness.js';
+import supertest from 'supertest';
+import { createApp } from '../../../src/app.js';
+import { createLogger } from '../../../src/logger.js';
+import { connectStore } from '../../../src/store/connection.js';
+import { h, testConfig } from '../../support/harness.js';
 
 function running(pid: number): boolean {
   try {
@@ -156,6 +160,30 @@ describe('Embedded FerretDB on PostgreSQL', () => {
         await db.stop();
       }
     } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a PostgreSQL that died with a log line, and /readyz answers 503 at once instead of hanging', async function () {
+    this.timeout(60_000);
+    const dataDir = mkdtempSync(join(tmpdir(), 'roster-embedded-'));
+    let reported: (message: string) => void = () => undefined;
+    const fault = new Promise<string>((resolve) => {
+      reported = resolve;
+    });
+    const db = await startEmbeddedDatabase({ dataDir, mode: 'ferretdb-postgresql', projectRoot: h().config.projectRoot, ephemeral: true, onFault: (m) => reported(m) });
+    const store = await connectStore(db.uri, { dbName: 'roster', postgresUrl: db.postgresUrl! });
+    try {
+      const app = createApp({ config: testConfig(), store, logger: createLogger('silent'), clock: h().clock });
+      await supertest(app).get('/readyz').expect(200);
+      const postgres = Number(readFileSync(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      process.kill(postgres, 'SIGKILL');
+      expect(await fault).to.match(new RegExp(`^PostgreSQL \\(pid \\d+\\) exited \\(SIGKILL\\)`));
+      const res = await supertest(app).get('/readyz').timeout(10_000);
+      expect(res.status).to.equal(503);
+    } finally {
+      await store.close().catch(() => undefined);
+      await db.stop();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
