@@ -27,6 +27,7 @@
  *   first page of 100                                   GET /Users?startIndex=1&count=100
  *   displayName co, 100                                 GET /Users?count=100&filter=displayName co "Hopp"
  *   count=0                                             GET /Users?count=0 (totalResults only)
+ *   driver userName eq                                  findOne with the MongoDB driver (no Roster, no HTTP)
  *   SQL userName eq                                     the query FerretDB pushes down, run with pg
  *                                                       on the same table (the physical floor)
  *
@@ -218,6 +219,12 @@ async function main(cleanup: Cleanup): Promise<void> {
     await row('count=0', async () => {
       const body = await call('GET', '/Users?count=0');
       if (body.totalResults !== mine.length + pushed) throw new Error(`count=0: ${String(body.totalResults)} != ${mine.length + pushed}`);
+    });
+    await row('driver userName eq', async () => {
+      // The same lookup with the MongoDB driver through the engine, without Roster and HTTP.
+      const i = anyMine();
+      const found = await users.findOne({ userNameKey: userNameOf(i), orgId: measured.orgId, status: { $ne: 'deleted' } } as never);
+      if (!found) throw new Error('driver lookup missed');
     });
     if (sql && usersTable) {
       const pool = sql;
