@@ -24,7 +24,7 @@ const envSchema = z.object({
   BASE_URL: z.union([z.literal(''), z.url()]),
   MONGODB_URI: z.union([z.literal(''), z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// or mongodb+srv:// URI')]),
   ROSTER_DATA_DIR: z.string().min(1),
-  ROSTER_EMBEDDED_DB: z.enum(['auto', 'ferretdb', 'mongodb-memory-server']),
+  ROSTER_EMBEDDED_DB: z.enum(['auto', 'ferretdb', 'mongodb-memory-server', 'ferretdb-postgresql', 'ferretdb-sqlite']),
   ROSTER_OPERATOR_TOKEN: z.union([z.literal(''), z.string().min(24, 'must be at least 24 characters')]),
   ROSTER_BODY_LIMIT: byteSize,
   ROSTER_BULK_MAX_OPERATIONS: z.coerce.number().int().min(1).max(100000),
@@ -55,7 +55,7 @@ export interface Config {
   readonly baseUrl: string;
   readonly mongodbUri: string;
   readonly dataDir: string;
-  readonly embeddedDb: 'auto' | 'ferretdb' | 'mongodb-memory-server';
+  readonly embeddedDb: 'auto' | 'ferretdb' | 'mongodb-memory-server' | 'ferretdb-postgresql' | 'ferretdb-sqlite';
   readonly operatorToken: string;
   readonly bodyLimit: string;
   readonly bulk: { readonly maxOperations: number; readonly maxPayloadBytes: number };

@@ -30,11 +30,16 @@ async function main(): Promise<void> {
       mode: config.embeddedDb,
       projectRoot: config.projectRoot,
       log: (message) => logger.info(message),
+      onFault: (message) => logger.error(message),
     });
     uri = embedded.uri;
     logger.info({ engine: embedded.engine, dataDir: config.dataDir }, 'embedded database started');
   }
-  const store = await connectStore(uri, { dbName: 'roster' });
+  const store = await connectStore(uri, {
+    dbName: 'roster',
+    ...(embedded?.postgresUrl ? { postgresUrl: embedded.postgresUrl } : {}),
+    onIndexError: (err) => logger.error({ err }, 'index upkeep on the embedded PostgreSQL failed'),
+  });
   logger.info({ server: store.capabilities.serverName }, 'database connected');
 
   const services = createServices({ config, store, logger, clock: systemClock });

@@ -2,6 +2,7 @@ import type { Collection, Filter, Sort } from 'mongodb';
 import type { Store } from './connection.js';
 import { asDuplicateKey } from './errors.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { inOrg } from './pushdown.js';
 
 /** The stored group (docs/architecture.md): no member array; members live in `memberships`. */
 export interface GroupRecord {
@@ -66,7 +67,7 @@ export class GroupRepository {
 
   async list(orgId: string, query: GroupListQuery): Promise<GroupRecord[]> {
     return this.groups
-      .find({ $and: [{ orgId }, query.filter] } as Filter<GroupRecord>)
+      .find(inOrg(orgId, query.filter) as Filter<GroupRecord>)
       .sort(query.sort as Sort)
       .skip(query.skip)
       .limit(query.limit)
@@ -74,7 +75,7 @@ export class GroupRepository {
   }
 
   async count(orgId: string, filter: Record<string, unknown>): Promise<number> {
-    return this.groups.countDocuments({ $and: [{ orgId }, filter] } as Filter<GroupRecord>);
+    return this.groups.countDocuments(inOrg(orgId, filter) as Filter<GroupRecord>);
   }
 
   /** Writes the whole group if it is still at `expectedVersion`; false when it moved or is gone. */

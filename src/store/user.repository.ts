@@ -4,6 +4,8 @@ import type { Collection, Filter, Sort } from 'mongodb';
 import type { Store } from './connection.js';
 import { asDuplicateKey } from './errors.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { findIn, inOrg } from './pushdown.js';
+import type { EngineSql } from './ferretdb-postgresql.js';
 
 export type UserStatus = 'invited' | 'active' | 'suspended' | 'deleted';
 
@@ -107,8 +109,27 @@ const VISIBLE = { status: { $ne: 'deleted' } } as const;
  * than the same conditions under $and); $and otherwise, so no condition can replace another.
  */
 export function scoped(orgId: string, filter: Record<string, unknown>): Filter<UserRecord> {
-  if ('orgId' in filter || 'status' in filter) return { $and: [{ orgId }, VISIBLE, filter] } as Filter<UserRecord>;
+  if ('orgId' in filter) return { $and: [{ orgId }, VISIBLE, filter] } as Filter<UserRecord>;
+  // orgId stays at the top level, where FerretDB 1.x pushes it down (a top-level $and never is).
+  if ('status' in filter) return { orgId, $and: [VISIBLE, filter] } as Filter<UserRecord>;
   return { ...filter, orgId, ...VISIBLE } as Filter<UserRecord>;
+}
+
+/** The direction of the default order `{created, _id}` of an unfiltered list, else undefined. */
+function defaultOrder(query: ListQuery): 1 | -1 | undefined {
+  if (Object.keys(query.filter).length !== 0) return undefined;
+  const sort = query.sort as Record<string, unknown>;
+  const keys = Object.keys(sort);
+  if (keys.length !== 2 || keys[0] !== 'created' || keys[1] !== '_id' || sort.created !== sort._id) return undefined;
+  return sort.created === 1 || sort.created === -1 ? sort.created : undefined;
+}
+
+/** The statuses of a filter that is exactly `{status: {$in: [strings]}}`, else undefined. */
+function statusesOnly(filter: Record<string, unknown>): string[] | undefined {
+  if (Object.keys(filter).length !== 1) return undefined;
+  const status = filter.status as { $in?: unknown } | undefined;
+  if (!status || typeof status !== 'object' || Object.keys(status).length !== 1 || !Array.isArray(status.$in)) return undefined;
+  return status.$in.every((s) => typeof s === 'string') ? (status.$in as string[]) : undefined;
 }
 
 /**
@@ -119,12 +140,14 @@ export class UserRepository {
   private readonly users: Collection<UserRecord>;
   /** Conditional writes per user, serialized in-process (see keyed-mutex.ts for FerretDB 1.x). */
   private readonly writes = new KeyedMutex();
+  private readonly sql: EngineSql | undefined;
 
   private readonly meta: MetaRepository;
 
   constructor(store: Store) {
     this.users = store.models.User.collection as unknown as Collection<UserRecord>;
     this.meta = new MetaRepository(store);
+    this.sql = store.sql;
   }
 
   /** Extra shadow keys for a record (custom extension values), set by the domain layer. */
@@ -186,6 +209,13 @@ export class UserRepository {
   }
 
   async list(orgId: string, query: ListQuery): Promise<UserRecord[]> {
+    const direction = defaultOrder(query);
+    if (this.sql && direction && query.limit > 0) {
+      // An unfiltered page on FerretDB: its keys from SQL, then each user by _id (ferretdb-postgresql.ts).
+      const ids = await this.sql.pageIds('users', orgId, 'deleted', direction, query.skip, query.limit);
+      const found = new Map((await findIn(this.users, false, {}, '_id', ids)).map((u) => [u._id, u]));
+      return ids.map((id) => found.get(id)).filter((u): u is UserRecord => !!u && u.orgId === orgId && u.status !== 'deleted');
+    }
     return this.users
       .find(scoped(orgId, query.filter))
       .sort(query.sort as Sort)
@@ -195,6 +225,8 @@ export class UserRepository {
   }
 
   async count(orgId: string, filter: Record<string, unknown>): Promise<number> {
+    // count=0 and unfiltered totals on FerretDB: counted in SQL, not read into FerretDB (ferretdb-postgresql.ts).
+    if (this.sql && Object.keys(filter).length === 0) return this.sql.count('users', orgId, { ne: 'deleted' });
     return this.users.countDocuments(scoped(orgId, filter));
   }
 
@@ -252,7 +284,7 @@ export class UserRepository {
    */
   async listAny(orgId: string, query: ListQuery): Promise<UserRecord[]> {
     return this.users
-      .find({ $and: [{ orgId }, query.filter] } as Filter<UserRecord>)
+      .find(inOrg(orgId, query.filter) as Filter<UserRecord>)
       .sort(query.sort as Sort)
       .skip(query.skip)
       .limit(query.limit)
@@ -260,7 +292,10 @@ export class UserRepository {
   }
 
   async countAny(orgId: string, filter: Record<string, unknown>): Promise<number> {
-    return this.users.countDocuments({ $and: [{ orgId }, filter] } as Filter<UserRecord>);
+    const statuses = statusesOnly(filter);
+    // The admin tabs' counts on FerretDB: in SQL (ferretdb-postgresql.ts).
+    if (this.sql && statuses) return this.sql.count('users', orgId, { in: statuses });
+    return this.users.countDocuments(inOrg(orgId, filter) as Filter<UserRecord>);
   }
 
   /** Any user of the organization, recently deleted ones included (side API). */

@@ -68,11 +68,14 @@ export async function startHarness(): Promise<void> {
   let dataDir: string | undefined;
   if (!uri) {
     dataDir = mkdtempSync(join(tmpdir(), 'roster-test-'));
-    embedded = await startEmbeddedDatabase({ dataDir, mode: config.embeddedDb, projectRoot: config.projectRoot });
+    embedded = await startEmbeddedDatabase({ dataDir, mode: config.embeddedDb, projectRoot: config.projectRoot, ephemeral: true });
     uri = embedded.uri;
   }
   // A database of its own per run, so a shared MONGODB_URI server is never polluted across runs.
-  const store = await connectStore(uri, { dbName: `roster_test_${Date.now()}_${randomBytes(3).toString('hex')}` });
+  const store = await connectStore(uri, {
+    dbName: `roster_test_${Date.now()}_${randomBytes(3).toString('hex')}`,
+    ...(embedded?.postgresUrl ? { postgresUrl: embedded.postgresUrl } : {}),
+  });
   const clock = new TestClock();
   const logger = createLogger('silent');
   const services = createServices({ config, store, logger, clock });
