@@ -18,6 +18,11 @@ export class ApiError extends Error {
     const at = fieldOf(detail);
     this.field = at.field;
     this.fieldMessage = at.message;
+    // A uniqueness clash names no field: in the console it is always the email (the sign-in name).
+    if (!this.field && /:uniqueness$/.test(String(this.problem.type || ''))) {
+      this.field = 'email';
+      this.fieldMessage = detail;
+    }
   }
 }
 

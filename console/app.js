@@ -3,12 +3,11 @@ import { ApiError, describeError, get, post, setCsrfToken } from './api.js';
 import { announce, field, fill, formError, h, onSubmit, pageHeading } from './ui.js';
 import { addUserPage, userDetailPage, usersPage } from './users.js';
 import { auditPage, connectionsPage, organizationPage } from './settings.js';
+import { session } from './state.js';
 
 const main = document.getElementById('main');
 const topbar = document.getElementById('topbar');
 
-/** The signed-in administrator: { user, organization, csrfToken, scimBaseUrl }. */
-export const session = { current: undefined };
 
 function signedIn(data) {
   session.current = data;

@@ -2,6 +2,7 @@
 // invitation, a file of invitations, or directly with a temporary password); one user's page.
 import { call, del, get, importTypeOf, pageLabel, patch, percent, post, query, when } from './api.js';
 import { actionButton, announce, field, fill, formError, h, onSubmit, pageError, pageHeading, reportError } from './ui.js';
+import { isMe } from './state.js';
 
 const PAGE_SIZE = 20;
 const TABS = [
@@ -66,6 +67,7 @@ function rowActions(user, tab) {
     announce(message);
     reload();
   };
+  if (tab === 'active' && isMe(user.id)) return h('span', { class: 'note' }, 'you');
   if (tab === 'active') {
     return [
       user.status === 'suspended'
@@ -390,7 +392,8 @@ export async function userDetailPage(id) {
     announce(message);
     reload();
   };
-  if (user.status === 'active') actions.push(actionButton('Suspend', async () => after(`${name} is suspended.`, await post(`${path}/suspend`))));
+  const self = isMe(user.id);
+  if (user.status === 'active' && !self) actions.push(actionButton('Suspend', async () => after(`${name} is suspended.`, await post(`${path}/suspend`))));
   if (user.status === 'suspended') actions.push(actionButton('Activate', async () => after(`${name} is active again.`, await post(`${path}/activate`))));
   if (user.status === 'active') {
     actions.push(actionButton('Send password reset', async () => {
@@ -410,7 +413,7 @@ export async function userDetailPage(id) {
       location.hash = '#/users?tab=pending';
     }, { class: 'danger' }));
   }
-  if (user.status === 'active' || user.status === 'suspended') {
+  if ((user.status === 'active' || user.status === 'suspended') && !self) {
     actions.push(actionButton('Delete', async () => {
       if (!confirm(`Delete ${name}? They can be restored from Recently deleted until retention ends.`)) return;
       await del(path);
@@ -454,7 +457,7 @@ export async function userDetailPage(id) {
     'section',
     {},
     h('p', {}, h('a', { href: `#/users${user.tab !== 'active' ? `?tab=${user.tab}` : ''}` }, '← Users')),
-    h('div', { class: 'page-head' }, pageHeading(name), statusBadge(user.status)),
+    h('div', { class: 'page-head start' }, pageHeading(name), statusBadge(user.status), self ? h('span', { class: 'note' }, 'this is you') : null),
     h('p', { class: 'meta' }, `Added ${when(user.created)}`, user.onboardedAt ? ` · onboarded ${when(user.onboardedAt)}` : '', user.deletedAt ? ` · deleted ${when(user.deletedAt)}` : '', user.externalId ? ` · from the identity provider (externalId ${user.externalId})` : ''),
     invitation ? h('p', { class: 'meta' }, `Invitation sent ${when(invitation.lastSentAt)} (${invitation.resendCount} resends), expires ${when(invitation.expiresAt)}.`) : null,
     h('div', { class: 'actions toolbar-actions' }, actions),
