@@ -112,10 +112,10 @@ describe('Console in a browser (chromium)', function () {
     await page.locator('.field', { hasText: 'Email' }).getByText('Expected an email address such as ada@example.com.').waitFor();
     await page.locator('.field', { hasText: 'Password' }).getByText('Must be at least 8 characters.').waitFor();
     expect(await page.getByLabel('Email').getAttribute('aria-invalid')).to.equal('true');
+    await shot('01-setup');
     await page.getByLabel('Your name').fill('Ada Admin');
     await page.getByLabel('Email').fill('ada@example.com');
     await page.getByLabel('Password').fill(PASSWORD);
-    await shot('01-setup');
     await page.getByRole('button', { name: 'Create administrator' }).click();
     await page.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
     expect(await tabCount('active')).to.equal(1);
