@@ -339,8 +339,11 @@ describe('Console in a browser (chromium)', function () {
     await page.getByRole('heading', { level: 1, name: 'Connections' }).waitFor();
     expect(await page.locator('#scim-base').textContent()).to.equal(`${base}/scim/v2`);
     await page.getByLabel('Name').fill('Okta');
-    await page.getByRole('button', { name: 'Create token' }).click();
+    // A double click creates one token.
+    await page.getByRole('button', { name: 'Create token' }).dblclick();
     const token = (await page.locator('#new-token').textContent())!;
+    expect(await page.locator('tbody tr', { hasText: 'Okta' }).count()).to.equal(1);
+    expect((await sideApi('GET', '/tokens')).items.filter((t: { name: string }) => t.name === 'Okta')).to.have.length(1);
     expect(token).to.match(/^rst\./);
     const scim = await fetch(`${base}/scim/v2/Users?count=1`, { headers: { Authorization: `Bearer ${token}` } });
     expect(scim.status).to.equal(200);
