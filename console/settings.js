@@ -6,7 +6,7 @@ const reload = () => window.dispatchEvent(new HashChangeEvent('hashchange'));
 const lines = (text) => String(text || '').split(/[\n,]+/).map((s) => s.trim()).filter(Boolean);
 
 export async function organizationPage() {
-  const [org, seats] = await Promise.all([get('/api/v1/organization'), get('/api/v1/seats')]);
+  const [org, seats, roleList] = await Promise.all([get('/api/v1/organization'), get('/api/v1/seats'), get('/api/v1/roles')]);
   const form = h(
     'form',
     { class: 'card', 'aria-labelledby': 'org-settings-title' },
@@ -48,7 +48,7 @@ export async function organizationPage() {
   onSubmit(bindForm, async (values) => {
     const bound = await put(`/api/v1/roles/${encodeURIComponent(values.role)}/group`, { groupId: values.groupId.trim() });
     announce(`Group ${bound.displayName || bound.groupId} now grants ${values.role}.`);
-    bindForm.reset();
+    reload();
   });
 
   const roles = h(
@@ -57,17 +57,20 @@ export async function organizationPage() {
     h('h2', { id: 'roles-title' }, 'Roles'),
     h('div', { class: 'table-wrap' },
       h('table', {},
-        h('thead', {}, h('tr', {}, ['Role', 'Key', 'Permissions', 'Precedence', ''].map((c) => h('th', { scope: 'col' }, c)))),
-        h('tbody', {}, org.roles.map((r) =>
+        h('thead', {}, h('tr', {}, ['Role', 'Key', 'Permissions', 'Precedence', 'Group'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', {}, roleList.items.map((r) =>
           h('tr', {},
-            h('th', { scope: 'row' }, r.name, r.key === org.defaultRole ? h('span', { class: 'note' }, ' (default)') : null),
+            h('th', { scope: 'row' }, r.name, r.isDefault ? h('span', { class: 'note' }, ' (default)') : null),
             h('td', {}, r.key),
             h('td', {}, r.permissions.join(', ') || 'none'),
             h('td', {}, String(r.precedence)),
-            h('td', {}, actionButton('Unbind group', async () => {
-              await del(`/api/v1/roles/${encodeURIComponent(r.key)}/group`);
-              announce(`No group grants ${r.name} now.`);
-            }, { 'aria-label': `Unbind the group of ${r.name}` })),
+            h('td', {}, r.group
+              ? [r.group.displayName, ' ', actionButton('Unbind', async () => {
+                  await del(`/api/v1/roles/${encodeURIComponent(r.key)}/group`);
+                  announce(`No group grants ${r.name} now.`);
+                  reload();
+                }, { 'aria-label': `Unbind group ${r.group.displayName} from ${r.name}` })]
+              : h('span', { class: 'note' }, 'none')),
           ))),
       ),
     ),
@@ -84,7 +87,8 @@ export async function organizationPage() {
       h('li', { class: 'kpi' }, h('span', { class: 'kpi-label' }, 'Retention'), h('span', { class: 'kpi-value' }, `${org.retentionDays} d`), h('span', { class: 'kpi-note' }, 'for deleted users')),
     ),
     pageError(),
-    h('div', { class: 'grid' }, form, roles),
+    roles,
+    form,
   );
 }
 

@@ -29,6 +29,7 @@ describe('Console in a browser (chromium)', function () {
   let server: Server;
   let base: string;
   let adminToken: string;
+  let scimToken: string;
   let setupSecret: string;
   let browser: Browser;
   let context: BrowserContext;
@@ -80,6 +81,7 @@ describe('Console in a browser (chromium)', function () {
     const boot = await bootstrapIfEmpty(store, systemClock, services.organizations, services.tokens);
     if (!boot) throw new Error('the browser test database was not empty');
     adminToken = boot.adminToken.token;
+    scimToken = boot.scimToken.token;
     setupSecret = (await services.consoleSetup.issue(boot.organizationId))!;
     server = createServer(createApp({ config, store, logger, clock: systemClock }, services));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -316,7 +318,23 @@ describe('Console in a browser (chromium)', function () {
     await page.getByLabel('Seat limit').fill('100');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.locator('.kpi', { hasText: 'Seats used' }).getByText('of 100').waitFor();
+    // A group the identity provider pushed, bound to a role from the page.
+    const group = await fetch(`${base}/scim/v2/Groups`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${scimToken}`, 'Content-Type': 'application/scim+json' },
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Engineering' }),
+    });
+    expect(group.status).to.equal(201);
+    const groupId = ((await group.json()) as { id: string }).id;
+    await page.getByLabel('Group id').fill('no-such-group');
+    await page.getByRole('button', { name: 'Bind group' }).click();
+    await page.locator('form', { hasText: 'Bind a group to a role' }).getByRole('alert').getByText(/no-such-group/).waitFor();
+    await page.getByLabel('Group id').fill(groupId);
+    await page.getByRole('button', { name: 'Bind group' }).click();
+    await page.getByRole('button', { name: 'Unbind group Engineering from Admin' }).waitFor();
     await shot('06-organization');
+    await page.getByRole('button', { name: 'Unbind group Engineering from Admin' }).click();
+    await page.getByRole('button', { name: 'Unbind group Engineering from Admin' }).waitFor({ state: 'detached' });
 
     await load('#/audit');
     await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
