@@ -188,17 +188,20 @@ export async function auditPage(params) {
   const state = {
     userId: params.get('userId') || '',
     actorId: params.get('actorId') || '',
+    // What the administrator typed (an email), shown again instead of the id it resolved to.
+    user: params.get('user') || '',
+    actor: params.get('actor') || '',
     since: params.get('since') || '',
     until: params.get('until') || '',
     offset: Math.max(0, Number(params.get('offset')) || 0),
   };
-  const page = await get(`/api/v1/audit${query({ ...state, limit: PAGE })}`);
+  const page = await get(`/api/v1/audit${query({ userId: state.userId, actorId: state.actorId, since: state.since, until: state.until, offset: state.offset, limit: PAGE })}`);
   const local = (iso) => (iso ? new Date(new Date(iso).getTime() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 16) : '');
   const form = h(
     'form',
     { class: 'toolbar', role: 'search', 'aria-label': 'Filter the audit log' },
-    field('User (email or id)', 'user', { value: state.userId, maxlength: 256 }),
-    field('Actor (email or id)', 'actor', { value: state.actorId, maxlength: 256 }),
+    field('User (email or id)', 'user', { value: state.user || state.userId, maxlength: 256 }),
+    field('Actor (email or id)', 'actor', { value: state.actor || state.actorId, maxlength: 256 }),
     field('From', 'since', { type: 'datetime-local', value: local(state.since) }),
     field('To', 'until', { type: 'datetime-local', value: local(state.until) }),
     formError(),
@@ -213,7 +216,14 @@ export async function auditPage(params) {
         throw err;
       }
     };
-    const next = { userId: await resolve('user'), actorId: await resolve('actor'), since: isoFromLocal(values.since), until: isoFromLocal(values.until) };
+    const next = {
+      userId: await resolve('user'),
+      user: values.user.includes('@') ? values.user.trim() : undefined,
+      actorId: await resolve('actor'),
+      actor: values.actor.includes('@') ? values.actor.trim() : undefined,
+      since: isoFromLocal(values.since),
+      until: isoFromLocal(values.until),
+    };
     if (next.since && next.until && next.since > next.until) throw Object.assign(new Error(), { field: 'until', fieldMessage: 'must be after From' });
     void f;
     location.hash = `#/audit${query(next)}`;

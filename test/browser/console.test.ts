@@ -351,6 +351,11 @@ describe('Console in a browser (chromium)', function () {
       return rows.length > 0 && rows.every((r) => r.querySelector(`a[href="#/users/${id}"]`));
     }, graceId);
     await page.locator('tbody tr', { hasText: 'user.created' }).first().waitFor();
+    expect(await page.getByLabel('User (email or id)').inputValue()).to.equal('grace@example.com');
+    await page.getByLabel('Actor (email or id)').fill('nobody@example.com');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.locator('.field', { hasText: 'Actor' }).getByText('No user has the email nobody@example.com.').waitFor();
+    await page.getByLabel('Actor (email or id)').fill('');
     await shot('07-audit');
 
     await load('#/connections');
