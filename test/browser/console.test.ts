@@ -132,9 +132,17 @@ describe('Console in a browser (chromium)', function () {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').getByText('The email or password is not correct.').waitFor();
     await shot('02-sign-in');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    // With the keyboard only: the page opens on its heading, Tab reaches the fields in order, Enter signs in.
+    await load('#/users');
+    await page.getByRole('heading', { name: 'Sign in to the Roster console' }).waitFor();
+    expect(await page.evaluate<string | undefined>('document.activeElement && document.activeElement.id')).to.equal('page-title');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('ada@example.com');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
+    expect(await page.evaluate<string | undefined>('document.activeElement && document.activeElement.id')).to.equal('page-title');
   });
 
   it('invites one person (a double click invites once), who accepts on the served page: tabs and KPIs follow', async () => {
