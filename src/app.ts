@@ -48,6 +48,10 @@ import { OrganizationSettingsService } from './domain/organization-settings.js';
 import { InvitationService } from './domain/invitations/invitation.service.js';
 import { OutboxMailer, SmtpMailer } from './domain/invitations/mailer.js';
 import { OutboxRepository } from './store/outbox.repository.js';
+import { ConsoleSetup } from './domain/console/console-setup.js';
+import { ConsoleSessions } from './http/console/console-session.js';
+import { consoleApp, publicPagesApp } from './http/console/console.router.js';
+import { externalBaseUrl } from './http/respond.js';
 import { notFound } from './scim/errors.js';
 import {
   DISCOVERY_SCHEMAS,
@@ -78,6 +82,7 @@ export interface Services {
   passwordResets: PasswordResetService;
   imports: ImportService;
   schemaExtensions: SchemaExtensionService;
+  consoleSetup: ConsoleSetup;
 }
 
 export function createServices(deps: AppDeps): Services {
@@ -107,6 +112,8 @@ export function createServices(deps: AppDeps): Services {
       extensionsFor: (orgId: string) => schemaExtensions.forOrg(orgId),
     }),
     schemaExtensions,
+    // The console's one-time first-administrator link (README "Console").
+    consoleSetup: new ConsoleSetup(deps.store, clock, users),
   };
 }
 
@@ -135,7 +142,13 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   app.use(healthRouter(() => deps.store.ping()));
   app.use(openapiRouter({ projectRoot: config.projectRoot, baseUrl: config.baseUrl }));
 
-  const authenticate = createAuthenticator(services.tokens);
+  // The console's session cookie is accepted wherever an admin token is (README "Console").
+  const consoleSessions = new ConsoleSessions(deps.store, services.sessions);
+  const authenticate = createAuthenticator(services.tokens, async (req) => {
+    const token = consoleSessions.tokenOf(req);
+    if (!token) return undefined;
+    return (await consoleSessions.identify(req, token, `${externalBaseUrl(req, config.baseUrl)}/scim/v2`)).principal;
+  });
   const limits = { defaultPageSize: config.defaultPageSize, maxPageSize: config.maxPageSize };
 
   const scim = express.Router();
@@ -232,6 +245,10 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   api.use('/jobs', authenticate('admin'), jobsRouter({ imports: services.imports, baseUrl: config.baseUrl }));
   api.use((req, _res, next) => next(notFound(`no route at ${req.method} ${req.baseUrl}${req.path}`)));
   app.use('/api/v1', api);
+
+  const consoleDeps = { baseUrl: config.baseUrl, publicUrl: config.publicUrl, projectRoot: config.projectRoot };
+  app.use('/admin', consoleApp({ ...consoleDeps, consoleSessions, sessions: services.sessions, setup: services.consoleSetup }));
+  app.use(publicPagesApp(consoleDeps));
 
   app.use((req, _res, next) => next(notFound(`no route at ${req.method} ${req.path}`)));
   app.use(errorHandler);

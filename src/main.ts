@@ -43,6 +43,8 @@ async function main(): Promise<void> {
   logger.info({ server: store.capabilities.serverName }, 'database connected');
 
   const services = createServices({ config, store, logger, clock: systemClock });
+  /** The console's first-administrator link: issued with the bootstrap, renewed on each start until used. */
+  let setupSecret: string | undefined;
   if (config.bootstrap && !config.operatorToken) {
     const boot = await bootstrapIfEmpty(store, systemClock, services.organizations, services.tokens);
     if (boot) {
@@ -56,6 +58,9 @@ async function main(): Promise<void> {
           '',
         ].join('\n') + '\n',
       );
+      setupSecret = await services.consoleSetup.issue(boot.organizationId);
+    } else {
+      setupSecret = await services.consoleSetup.renewIfPending();
     }
   }
 
@@ -75,6 +80,21 @@ async function main(): Promise<void> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info({ url: `http://${config.host}:${port}/scim/v2` }, 'Roster is listening');
+  const publicBase = config.baseUrl || `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  if (setupSecret) {
+    // To the terminal only, like the tokens: the link is the credential for the first administrator.
+    process.stdout.write(
+      [
+        `Console: ${publicBase}/admin/`,
+        'Open this one-time link to choose the first administrator\'s email and password',
+        '(until it is used, each start prints a new one and the previous one stops working):',
+        `  ${publicBase}/admin/#/setup/${setupSecret}`,
+        '',
+      ].join('\n') + '\n',
+    );
+  } else {
+    logger.info({ url: `${publicBase}/admin/` }, 'console');
+  }
 
   let stopping = false;
   const shutdown = async (signal: string) => {

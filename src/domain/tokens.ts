@@ -4,7 +4,7 @@ import { badRequest, notFound } from '../scim/errors.js';
 import { TokenRepository, type Scope, type TokenRecord } from '../store/token.repository.js';
 import type { Store } from '../store/connection.js';
 import { hashTokenSecret, newSecret, sameHash } from './secrets.js';
-import type { Clock } from './context.js';
+import type { Actor, Clock } from './context.js';
 
 /** What a valid bearer token proves. */
 export interface Principal {
@@ -12,6 +12,8 @@ export interface Principal {
   tokenName: string;
   orgId: string | null;
   scopes: Scope[];
+  /** Who acts, when not the token itself: the signed-in person of a console session. */
+  actor?: Actor;
 }
 
 export const ORG_SCOPES = ['scim', 'admin', 'signin'] as const;

@@ -18,7 +18,14 @@ declare global {
  * callback form is used so that failures reach our error handler and leave
  * as SCIM error JSON (or problem details) with WWW-Authenticate.
  */
-export function createAuthenticator(tokens: TokenService): (scope: Scope) => RequestHandler {
+export function createAuthenticator(
+  tokens: TokenService,
+  /**
+   * The console's session (README "Console"), tried for scope `admin` when the request has no
+   * Authorization header: undefined when it carries no console cookie, a Principal, or an error.
+   */
+  consoleSession?: (req: Request) => Promise<Principal | undefined>,
+): (scope: Scope) => RequestHandler {
   const passport = new Passport();
   passport.use(
     new BearerStrategy((token, done) => {
@@ -30,6 +37,18 @@ export function createAuthenticator(tokens: TokenService): (scope: Scope) => Req
   );
 
   return (scope: Scope) => (req: Request, res: Response, next: NextFunction) => {
+    if (scope === 'admin' && consoleSession && req.headers.authorization === undefined) {
+      consoleSession(req).then((principal) => {
+        if (!principal) return bearer(scope, req, res, next);
+        req.user = principal;
+        next();
+      }, next);
+      return;
+    }
+    bearer(scope, req, res, next);
+  };
+
+  function bearer(scope: Scope, req: Request, res: Response, next: NextFunction): void {
     const handler = passport.authenticate(
       'bearer',
       { session: false },
@@ -44,5 +63,5 @@ export function createAuthenticator(tokens: TokenService): (scope: Scope) => Req
       },
     ) as RequestHandler;
     handler(req, res, next);
-  };
+  }
 }

@@ -32,7 +32,7 @@ export interface JobRecord {
   leaseOwner?: string | null;
   leaseUntil?: Date | null;
   /** Who uploaded, under which request: every invitation of the job is recorded in their name. */
-  actor: { type: 'token' | 'operator' | 'system'; id: string; name: string };
+  actor: { type: 'token' | 'operator' | 'system' | 'user'; id: string; name: string };
   requestId: string;
   linkBase: string;
   scimBaseUrl: string;

@@ -8,7 +8,7 @@ import { SCHEMA_URN } from '../../scim/schema-types.js';
 import type { RequestContext } from '../context.js';
 import { findRole, type RoleValue } from '../groups/roles.js';
 import { signInEmail } from './user.mapper.js';
-import type { PresentedUser, UserService } from './user.service.js';
+import { checkIfMatch, type PresentedUser, type UserService } from './user.service.js';
 
 /**
  * The administrators' Users screen (PRODUCT.md "Side API", seeds 001, 002 and 004): three tabs,
@@ -253,11 +253,13 @@ export class AdminUsers {
    * Seed 002: name, email, role and company. A new email replaces the primary one, and the
    * userName too when it was the old email (the usual case for users created here).
    */
-  async edit(ctx: RequestContext, id: string, input: EditInput): Promise<AdminUserView> {
+  async edit(ctx: RequestContext, id: string, input: EditInput, ifMatch?: string): Promise<AdminUserView> {
     const org = await this.org(ctx);
     const role = typeof input.role === 'string' ? checkRole(org, input.role) : input.role;
     if (typeof input.company === 'string') checkCompany(org, input.company);
     const user = await this.users.applyChange(ctx, id, (current) => {
+      // A page showing an older version must not overwrite a change it never saw (412).
+      checkIfMatch(ifMatch, current.version);
       const next: Partial<UserRecord> = {};
       if (input.name !== undefined) {
         if (input.name === null) {
