@@ -19,7 +19,10 @@ import { systemClock } from '../../src/domain/context.js';
  * part of `npm test`: without chromium they fail and say how to install it (.ci/run does).
  */
 const CHROMIUM = process.env.ROSTER_CHROMIUM ?? '/usr/bin/chromium';
-const screenshots = () => join(h().config.projectRoot, 'docs', 'screenshots');
+// docs/screenshots is rewritten only when asked (ROSTER_SCREENSHOTS=1 npm run test:file -- test/browser/console.test.ts),
+// so an ordinary `npm test` leaves the work tree as it found it.
+let shotsDir = '';
+const screenshots = () => shotsDir;
 const PASSWORD = 'first admin password';
 
 describe('Console in a browser (chromium)', function () {
@@ -70,8 +73,9 @@ describe('Console in a browser (chromium)', function () {
           'Install it with `apt-get install -y chromium` (as .ci/run does), or point ROSTER_CHROMIUM at a Chromium binary.',
       );
     }
-    mkdirSync(screenshots(), { recursive: true });
     tmp = mkdtempSync(join(tmpdir(), 'roster-browser-'));
+    shotsDir = process.env.ROSTER_SCREENSHOTS ? join(h().config.projectRoot, 'docs', 'screenshots') : join(tmp, 'screenshots');
+    mkdirSync(screenshots(), { recursive: true });
     // A database of its own on the harness's server: the first run starts from an empty one.
     const uri = h().embedded?.uri ?? h().config.mongodbUri;
     store = await connectStore(uri, { dbName: `roster_browser_${Date.now()}_${randomBytes(3).toString('hex')}` });
