@@ -40,6 +40,8 @@ export function createAuthenticator(tokens: TokenService): (scope: Scope) => Req
           return next(new ScimError(403, `this token lacks the "${scope}" scope`));
         }
         req.user = principal;
+        // Lines logged while handling the request name the organization and the token (its id, never the secret).
+        if (req.log) req.log = req.log.child({ orgId: principal.orgId, tokenId: principal.tokenId });
         next();
       },
     ) as RequestHandler;
