@@ -6,6 +6,7 @@ import type { Store } from './store/connection.js';
 import { systemClock, type Clock } from './domain/context.js';
 import { OrganizationService } from './domain/organizations.js';
 import { TokenService } from './domain/tokens.js';
+import { configurePasswordHashing } from './domain/secrets.js';
 import { UserService } from './domain/users/user.service.js';
 import { GroupService } from './domain/groups/group.service.js';
 import { createAuthenticator } from './http/auth.js';
@@ -75,6 +76,7 @@ export interface Services {
 
 export function createServices(deps: AppDeps): Services {
   const clock = deps.clock ?? systemClock;
+  configurePasswordHashing(deps.config.scryptLogN);
   const users = new UserService(deps.store, clock, deps.logger);
   const outbox = new OutboxRepository(deps.store);
   // PRODUCT.md "Side API": delivery by SMTP; without it, messages go to the outbox.
