@@ -14,6 +14,7 @@ import { errorHandler } from './http/errors.js';
 import { healthRouter } from './http/health.router.js';
 import { openapiRouter } from './http/openapi.router.js';
 import { requestLogger } from './http/request-log.js';
+import { RateLimits } from './http/rate-limit.js';
 import { rootSearchRouter, usersRouter } from './http/scim/users.router.js';
 import { discoveryRouter } from './http/scim/discovery.router.js';
 import { groupsRouter } from './http/scim/groups.router.js';
@@ -122,9 +123,16 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   );
 
   app.use(healthRouter(() => deps.store.ping()));
+  // Per token, per client address and per failed authentication (README "Rate limits"): shared in the
+  // database where several processes may serve it, in memory on FerretDB 1.x (one process).
+  const rateLimits = new RateLimits(
+    config.rateLimit,
+    deps.store.capabilities.atomicConditionalUpdates && deps.store.connection.db ? { db: deps.store.connection.db } : {},
+  );
+  app.use(rateLimits.byAddress());
   app.use(openapiRouter({ projectRoot: config.projectRoot, baseUrl: config.baseUrl }));
 
-  const authenticate = createAuthenticator(services.tokens);
+  const authenticate = createAuthenticator(services.tokens, rateLimits);
   const limits = { defaultPageSize: config.defaultPageSize, maxPageSize: config.maxPageSize };
 
   const scim = express.Router();

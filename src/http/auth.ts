@@ -4,6 +4,7 @@ import { Strategy as BearerStrategy } from 'passport-http-bearer';
 import type { Principal, TokenService } from '../domain/tokens.js';
 import type { Scope } from '../store/token.repository.js';
 import { ScimError, unauthorized } from '../scim/errors.js';
+import type { RateLimits } from './rate-limit.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -18,7 +19,7 @@ declare global {
  * callback form is used so that failures reach our error handler and leave
  * as SCIM error JSON (or problem details) with WWW-Authenticate.
  */
-export function createAuthenticator(tokens: TokenService): (scope: Scope) => RequestHandler {
+export function createAuthenticator(tokens: TokenService, limits?: RateLimits): (scope: Scope) => RequestHandler {
   const passport = new Passport();
   passport.use(
     new BearerStrategy((token, done) => {
@@ -35,16 +36,24 @@ export function createAuthenticator(tokens: TokenService): (scope: Scope) => Req
       { session: false },
       (err: unknown, principal: Principal | false | undefined) => {
         if (err) return next(err);
-        if (!principal) return next(unauthorized('a valid bearer token is required'));
+        if (!principal) {
+          // A failed attempt counts against the client address (guessing tokens is slowed to a stop).
+          const refused = unauthorized('a valid bearer token is required');
+          if (!limits) return next(refused);
+          return void limits.recordAuthFailure(req).then(() => next(refused), next);
+        }
         if (!principal.scopes.includes(scope)) {
           return next(new ScimError(403, `this token lacks the "${scope}" scope`));
         }
         req.user = principal;
         // Lines logged while handling the request name the organization and the token (its id, never the secret).
         if (req.log) req.log = req.log.child({ orgId: principal.orgId, tokenId: principal.tokenId });
-        next();
+        if (!limits) return next();
+        limits.checkToken(principal.tokenId).then((limited) => next(limited), next);
       },
     ) as RequestHandler;
-    handler(req, res, next);
+    if (!limits) return handler(req, res, next);
+    // While the address has used up its failed attempts, no token is even looked at.
+    limits.checkAuthFailures(req).then((limited) => (limited ? next(limited) : handler(req, res, next)), next);
   };
 }

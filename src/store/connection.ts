@@ -14,6 +14,12 @@ export interface StoreCapabilities {
   /** $elemMatch with several field conditions (MongoDB, DocumentDB, Cosmos DB; not FerretDB 1.x). */
   readonly elemMatchFields: boolean;
   readonly serverName: string;
+  /**
+   * The engine applies an update's filter atomically (MongoDB, DocumentDB, Cosmos DB, FerretDB 2.x),
+   * so several Roster processes may share the database; false on FerretDB 1.x (buildInfo's
+   * ferretdbVersion), where one process must own it (src/store/writer-lease.ts).
+   */
+  readonly atomicConditionalUpdates: boolean;
 }
 
 export async function connectStore(uri: string, options: { dbName?: string } = {}): Promise<Store> {
@@ -55,5 +61,6 @@ async function probeCapabilities(connection: Connection): Promise<StoreCapabilit
   } catch {
     elemMatchFields = false;
   }
-  return { elemMatchFields, serverName };
+  const atomicConditionalUpdates = !(typeof info.ferretdbVersion === 'string' && /^v?1\./.test(info.ferretdbVersion));
+  return { elemMatchFields, serverName, atomicConditionalUpdates };
 }
