@@ -12,7 +12,9 @@ import { GroupService } from './domain/groups/group.service.js';
 import { createAuthenticator } from './http/auth.js';
 import { errorHandler } from './http/errors.js';
 import { healthRouter } from './http/health.router.js';
-import { openapiRouter } from './http/openapi.router.js';
+import { loadOpenapiDocument, openapiRouter } from './http/openapi.router.js';
+import { metricsRouter, observeRequests } from './http/metrics.js';
+import { Metrics } from './metrics.js';
 import { requestLogger } from './http/request-log.js';
 import { RateLimits } from './http/rate-limit.js';
 import { rootSearchRouter, usersRouter } from './http/scim/users.router.js';
@@ -60,6 +62,8 @@ export interface AppDeps {
   store: Store;
   logger: Logger;
   clock?: Clock;
+  /** Shared by createServices and createApp; main.ts passes one with process metrics. */
+  metrics?: Metrics;
 }
 
 export interface Services {
@@ -73,11 +77,14 @@ export interface Services {
   sessions: SessionService;
   passwordResets: PasswordResetService;
   imports: ImportService;
+  metrics: Metrics;
 }
 
 export function createServices(deps: AppDeps): Services {
   const clock = deps.clock ?? systemClock;
   configurePasswordHashing(deps.config.scryptLogN);
+  const metrics = deps.metrics ?? new Metrics({ processMetrics: false });
+  deps.store.observeCommands((command, seconds, ok) => metrics.databaseCommand(command, seconds, ok));
   const users = new UserService(deps.store, clock, deps.logger);
   const outbox = new OutboxRepository(deps.store);
   // PRODUCT.md "Side API": delivery by SMTP; without it, messages go to the outbox.
@@ -98,7 +105,8 @@ export function createServices(deps: AppDeps): Services {
     }),
     passwordResets: new PasswordResetService(deps.store, clock, users, mailer, { ttlHours: deps.config.passwordResetTtlHours }),
     // Bulk invitations run in this process; main.ts resumes interrupted jobs at start and stops them on shutdown.
-    imports: new ImportService(deps.store, clock, users, invitations, deps.logger, deps.config.imports),
+    imports: new ImportService(deps.store, clock, users, invitations, deps.logger, deps.config.imports, metrics),
+    metrics,
   };
 }
 
@@ -110,6 +118,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   app.set('trust proxy', 'loopback');
   app.use(helmet());
   app.use(requestLogger(deps.logger));
+  app.use(observeRequests(services.metrics, Object.keys(loadOpenapiDocument(config.projectRoot).paths as object)));
   // RFC 7644 3.1: application/scim+json, and application/json which clients also send.
   app.use(
     express.json({
@@ -123,6 +132,8 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   );
 
   app.use(healthRouter(() => deps.store.ping()));
+  // Prometheus scrapes with its own token (README "Metrics"); without ROSTER_METRICS_TOKEN there is no /metrics.
+  if (config.metricsToken) app.use(metricsRouter(services.metrics, config.metricsToken));
   // Per token, per client address and per failed authentication (README "Rate limits"): shared in the
   // database where several processes may serve it, in memory on FerretDB 1.x (one process).
   const rateLimits = new RateLimits(

@@ -7,6 +7,7 @@ import { createApp, createServices } from './app.js';
 import { bootstrapIfEmpty } from './domain/bootstrap.js';
 import { systemClock } from './domain/context.js';
 import { recountAllSeats, startPurgeScheduler } from './domain/lifecycle.js';
+import { Metrics } from './metrics.js';
 
 /** load config → connect → listen → graceful shutdown */
 async function main(): Promise<void> {
@@ -37,7 +38,9 @@ async function main(): Promise<void> {
   const store = await connectStore(uri, { dbName: 'roster' });
   logger.info({ server: store.capabilities.serverName }, 'database connected');
 
-  const services = createServices({ config, store, logger, clock: systemClock });
+  // Process metrics (CPU, memory, event loop) only here: one registry per process that serves.
+  const metrics = new Metrics();
+  const services = createServices({ config, store, logger, clock: systemClock, metrics });
   if (config.bootstrap && !config.operatorToken) {
     const boot = await bootstrapIfEmpty(store, systemClock, services.organizations, services.tokens);
     if (boot) {
@@ -60,7 +63,7 @@ async function main(): Promise<void> {
   // Bulk imports a stop or crash cut off are resumed (or marked failed) now, and swept for periodically.
   services.imports.start();
 
-  const app = createApp({ config, store, logger, clock: systemClock }, services);
+  const app = createApp({ config, store, logger, clock: systemClock, metrics }, services);
   const server = createServer(app);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));

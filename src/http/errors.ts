@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, Response } from 'express';
 import { ZodError } from 'zod';
 import { ScimError } from '../scim/errors.js';
 import { ERROR_CODE } from './request-log.js';
+import { noteRefusal } from './metrics.js';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
@@ -84,6 +85,7 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   // The request line names an expected error by its code; only unexpected ones (5xx) log a stack.
   const reason = error.extensions.reason;
   (res as unknown as Record<symbol, string>)[ERROR_CODE] = error.scimType ?? (typeof reason === 'string' ? reason : `status${error.status}`);
+  noteRefusal(res, error);
   if (error.status >= 500) {
     req.log?.error({ err }, 'request failed');
   }

@@ -8,6 +8,12 @@ export interface Store {
   readonly capabilities: StoreCapabilities;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * The one observer of the driver's command monitoring (name, seconds, succeeded), for database
+   * latency metrics; a later call replaces the earlier observer, so apps made again (tests) do not
+   * pile up listeners.
+   */
+  observeCommands(observer: ((command: string, seconds: number, ok: boolean) => void) | undefined): void;
 }
 
 export interface StoreCapabilities {
@@ -28,6 +34,8 @@ export async function connectStore(uri: string, options: { dbName?: string } = {
     serverSelectionTimeoutMS: 10_000,
     // Identity providers retry; so do we, once, on a dropped connection.
     retryWrites: false,
+    // Command monitoring feeds the database latency metrics (observeCommands below).
+    monitorCommands: true,
     autoIndex: false,
     autoCreate: true,
   });
@@ -38,7 +46,14 @@ export async function connectStore(uri: string, options: { dbName?: string } = {
     await model.createIndexes();
   }
   const capabilities = await probeCapabilities(connection);
+  let observer: ((command: string, seconds: number, ok: boolean) => void) | undefined;
+  const client = connection.getClient();
+  client.on('commandSucceeded', (e: { commandName: string; duration: number }) => observer?.(e.commandName, e.duration / 1000, true));
+  client.on('commandFailed', (e: { commandName: string; duration: number }) => observer?.(e.commandName, e.duration / 1000, false));
   return {
+    observeCommands: (next) => {
+      observer = next;
+    },
     connection,
     models,
     capabilities,
