@@ -11,7 +11,7 @@ import { UserService } from './domain/users/user.service.js';
 import { GroupService } from './domain/groups/group.service.js';
 import { createAuthenticator } from './http/auth.js';
 import { errorHandler } from './http/errors.js';
-import { healthRouter } from './http/health.router.js';
+import { healthRouter, type Lifecycle } from './http/health.router.js';
 import { loadOpenapiDocument, openapiRouter } from './http/openapi.router.js';
 import { metricsRouter, observeRequests } from './http/metrics.js';
 import { Metrics } from './metrics.js';
@@ -64,6 +64,8 @@ export interface AppDeps {
   clock?: Clock;
   /** Shared by createServices and createApp; main.ts passes one with process metrics. */
   metrics?: Metrics;
+  /** main.ts sets `stopping` on SIGTERM: /readyz answers 503 from then on. */
+  lifecycle?: Lifecycle;
 }
 
 export interface Services {
@@ -131,7 +133,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
     }),
   );
 
-  app.use(healthRouter(() => deps.store.ping()));
+  app.use(healthRouter(() => deps.store.ping(), deps.lifecycle));
   // Prometheus scrapes with its own token (README "Metrics"); without ROSTER_METRICS_TOKEN there is no /metrics.
   if (config.metricsToken) app.use(metricsRouter(services.metrics, config.metricsToken));
   // Per token, per client address and per failed authentication (README "Rate limits"): shared in the
