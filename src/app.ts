@@ -13,7 +13,7 @@ import { createAuthenticator } from './http/auth.js';
 import { errorHandler } from './http/errors.js';
 import { healthRouter, type Lifecycle } from './http/health.router.js';
 import { loadOpenapiDocument, openapiRouter } from './http/openapi.router.js';
-import { metricsRouter, observeRequests } from './http/metrics.js';
+import { methodNotAllowed, metricsRouter, observeRequests } from './http/metrics.js';
 import { Metrics } from './metrics.js';
 import { requestLogger } from './http/request-log.js';
 import { RateLimits } from './http/rate-limit.js';
@@ -120,7 +120,9 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   app.set('trust proxy', 'loopback');
   app.use(helmet());
   app.use(requestLogger(deps.logger));
-  app.use(observeRequests(services.metrics, Object.keys(loadOpenapiDocument(config.projectRoot).paths as object)));
+  const documentedPaths = loadOpenapiDocument(config.projectRoot).paths as Record<string, Record<string, unknown>>;
+  app.use(observeRequests(services.metrics, Object.keys(documentedPaths)));
+  app.use(methodNotAllowed(documentedPaths));
   // RFC 7644 3.1: application/scim+json, and application/json which clients also send.
   app.use(
     express.json({

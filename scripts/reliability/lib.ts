@@ -24,7 +24,7 @@ export async function startServer(env: Record<string, string>): Promise<Server> 
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: PROJECT_ROOT,
     // LOG_LEVEL info: the "Roster is listening" line gives the port; later lines are read and dropped.
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ROSTER_BOOTSTRAP: 'false', LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ROSTER_BOOTSTRAP: 'false', ...env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

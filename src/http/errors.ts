@@ -68,6 +68,7 @@ function titleFor(status: number): string {
     401: 'Unauthorized',
     403: 'Forbidden',
     404: 'Not Found',
+    405: 'Method Not Allowed',
     409: 'Conflict',
     410: 'Gone',
     412: 'Precondition Failed',

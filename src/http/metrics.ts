@@ -3,7 +3,7 @@ import { Router } from 'express';
 import type { Metrics, Rule } from '../metrics.js';
 import type { ScimError } from '../scim/errors.js';
 import { sameHash } from '../domain/secrets.js';
-import { unauthorized } from '../scim/errors.js';
+import { ScimError as ScimErrorCtor, unauthorized } from '../scim/errors.js';
 import { ERROR_CODE } from './request-log.js';
 
 const REFUSALS = Symbol('roster.refusals');
@@ -96,4 +96,22 @@ export function metricsRouter(metrics: Metrics, token: string): Router {
     res.send(await metrics.registry.metrics());
   });
   return router;
+}
+
+/**
+ * 405 with Allow (RFC 9110 15.5.6) for a method the document does not list on a path it describes
+ * (TRACE on /scim/v2/Bulk, DELETE on /api/v1/kpis); HEAD goes with GET. Unknown paths stay 404.
+ */
+export function methodNotAllowed(paths: Record<string, Record<string, unknown>>): RequestHandler {
+  const templates = Object.keys(paths);
+  const match = routeMatcher(templates);
+  const methods = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'];
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const template = match(req.path);
+    if (template === 'unmatched') return next();
+    const allowed = methods.filter((m) => paths[template]![m]).map((m) => m.toUpperCase());
+    if (allowed.includes('GET') && !allowed.includes('HEAD')) allowed.push('HEAD');
+    if (allowed.includes(req.method)) return next();
+    next(new ScimErrorCtor(405, `${req.method} is not allowed on ${template}; allowed: ${allowed.join(', ')}`, undefined, { Allow: allowed.join(', ') }));
+  };
 }
