@@ -91,6 +91,7 @@ async function main(): Promise<number> {
       rmSync(reportDir, { recursive: true, force: true });
       const token = tokens[scope];
       const args = [
+        '--config-file', join(PROJECT_ROOT, 'scripts', 'reliability', 'schemathesis.toml'),
         'run', file, '--url', server.url, '--checks', 'all', '--max-examples', maxExamples, '--workers', workers,
         '--report', 'json', '--report-dir', reportDir, '--no-color', '--seed', '1',
         '--request-timeout', '30', '--suppress-health-check', 'all',
