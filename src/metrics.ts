@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** What the domain reports (import jobs and rows); the HTTP layer observes the rest itself. */
 export interface Observer {
@@ -37,6 +37,11 @@ export class Metrics implements Observer {
     help: 'HTTP request latency by route template and method.',
     labelNames: ['route', 'method'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly httpInFlight = new Gauge({
+    name: 'roster_http_requests_in_flight',
+    help: 'HTTP requests being handled now (a scrape counts itself).',
     registers: [this.registry],
   });
   readonly scimOperations = new Counter({

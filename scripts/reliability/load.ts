@@ -41,7 +41,8 @@ async function main(): Promise<number> {
   const seatLimit = option('seats', 150);
   const dataDir = mkdtempSync(join(tmpdir(), 'roster-load-'));
   const operator = newOperatorToken();
-  const server = await startServer({ ROSTER_DATA_DIR: dataDir, ROSTER_OPERATOR_TOKEN: operator, ROSTER_READINESS_DRAIN_MS: '0' });
+  const metricsToken = newOperatorToken();
+  const server = await startServer({ ROSTER_DATA_DIR: dataDir, ROSTER_OPERATOR_TOKEN: operator, ROSTER_METRICS_TOKEN: metricsToken, ROSTER_READINESS_DRAIN_MS: '0' });
   server.child.stdout!.resume();
   try {
     const orgs: Client[] = [];
@@ -74,6 +75,8 @@ async function main(): Promise<number> {
       url: server.url,
       connections: clients,
       duration,
+      // A request the client gives up on still runs on the server; wait long rather than abandon it.
+      timeout: 60,
       requests: [
         {
           // 1. lookup by userName (what Okta and Entra ID do before every create)
@@ -148,6 +151,15 @@ async function main(): Promise<number> {
 
     const statuses: Record<string, number> = {};
     for (const [code, n] of Object.entries(result.statusCodeStats ?? {})) statuses[code] = (n as { count: number }).count;
+    // Requests the server still handles (slow ones, abandoned by the client) must end before the
+    // check, or it compares counters mid-write: wait until the scrape is the only request in flight.
+    const settleStarted = Date.now();
+    for (;;) {
+      const scrape = await fetch(`${server.url}/metrics`, { headers: { Authorization: `Bearer ${metricsToken}` } });
+      const inFlight = Number(/^roster_http_requests_in_flight (\S+)$/m.exec(await scrape.text())?.[1] ?? '0');
+      if (inFlight <= 1 || Date.now() - settleStarted > 120_000) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
     const problems: string[] = [];
     for (const org of orgs) problems.push(...(await checkConsistency(server.url, org)).map((p) => `${org.id}: ${p}`));
     const fivexx = result['5xx'];

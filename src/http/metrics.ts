@@ -65,6 +65,9 @@ export function observeRequests(metrics: Metrics, templates: string[]): RequestH
   const match = routeMatcher(templates);
   return (req: Request, res: Response, next: NextFunction) => {
     const started = process.hrtime.bigint();
+    metrics.httpInFlight.inc();
+    // 'close' comes after 'finish', and also when the client went away first.
+    res.once('close', () => metrics.httpInFlight.dec());
     res.once('finish', () => {
       const route = match(req.originalUrl.split('?')[0] ?? '/');
       const method = req.method;

@@ -81,6 +81,8 @@ describe('Metrics (GET /metrics, Prometheus text format)', () => {
     expect(sample(text, 'roster_signin_total', { outcome: 'success' })).to.equal(1);
     expect(sample(text, 'roster_signin_total', { outcome: 'invalid_credentials' })).to.equal(1);
     expect(sample(text, 'roster_process_resident_memory_bytes')).to.be.greaterThan(0);
+    // The scrape itself is the one request in flight.
+    expect(sample(text, 'roster_http_requests_in_flight')).to.equal(1);
   });
 
   it('is not served without ROSTER_METRICS_TOKEN', async () => {
