@@ -11,11 +11,11 @@
  * percentiles, and per organization the seat counter against a recount (and the limit) and every
  * group member an existing user. Exit 1 on any 5xx or inconsistency.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { call, checkConsistency, createOrg, newOperatorToken, PATCH_OP, SCIM_GROUP, SCIM_USER, startServer, type Org } from './lib.js';
+import { PROJECT_ROOT, call, checkConsistency, createOrg, newOperatorToken, PATCH_OP, SCIM_GROUP, SCIM_USER, startServer, type Org } from './lib.js';
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -43,7 +43,9 @@ async function main(): Promise<number> {
   const operator = newOperatorToken();
   const metricsToken = newOperatorToken();
   const server = await startServer({ ROSTER_DATA_DIR: dataDir, ROSTER_OPERATOR_TOKEN: operator, ROSTER_METRICS_TOKEN: metricsToken, ROSTER_READINESS_DRAIN_MS: '0' });
-  server.child.stdout!.resume();
+  // The server's log (JSON lines) goes to reliability-results/load-server.log for the 5xx it may explain.
+  mkdirSync(join(PROJECT_ROOT, 'reliability-results'), { recursive: true });
+  server.child.stdout!.pipe(createWriteStream(join(PROJECT_ROOT, 'reliability-results', 'load-server.log')));
   try {
     const orgs: Client[] = [];
     for (let i = 0; i < clients; i++) {
