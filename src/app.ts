@@ -6,13 +6,17 @@ import type { Store } from './store/connection.js';
 import { systemClock, type Clock } from './domain/context.js';
 import { OrganizationService } from './domain/organizations.js';
 import { TokenService } from './domain/tokens.js';
+import { configurePasswordHashing } from './domain/secrets.js';
 import { UserService } from './domain/users/user.service.js';
 import { GroupService } from './domain/groups/group.service.js';
 import { createAuthenticator } from './http/auth.js';
 import { errorHandler } from './http/errors.js';
-import { healthRouter } from './http/health.router.js';
-import { openapiRouter } from './http/openapi.router.js';
+import { healthRouter, type Lifecycle } from './http/health.router.js';
+import { loadOpenapiDocument, openapiRouter } from './http/openapi.router.js';
+import { methodNotAllowed as undeclaredMethods, metricsRouter, observeRequests } from './http/metrics.js';
+import { Metrics } from './metrics.js';
 import { requestLogger } from './http/request-log.js';
+import { RateLimits } from './http/rate-limit.js';
 import { usersRouter } from './http/scim/users.router.js';
 import { rootSearchRouter } from './http/scim/root-search.js';
 import { discoveryRouter } from './http/scim/discovery.router.js';
@@ -68,6 +72,10 @@ export interface AppDeps {
   store: Store;
   logger: Logger;
   clock?: Clock;
+  /** Shared by createServices and createApp; main.ts passes one with process metrics. */
+  metrics?: Metrics;
+  /** main.ts sets `stopping` on SIGTERM: /readyz answers 503 from then on. */
+  lifecycle?: Lifecycle;
 }
 
 export interface Services {
@@ -83,10 +91,14 @@ export interface Services {
   imports: ImportService;
   schemaExtensions: SchemaExtensionService;
   consoleSetup: ConsoleSetup;
+  metrics: Metrics;
 }
 
 export function createServices(deps: AppDeps): Services {
   const clock = deps.clock ?? systemClock;
+  configurePasswordHashing(deps.config.scryptLogN);
+  const metrics = deps.metrics ?? new Metrics({ processMetrics: false });
+  deps.store.observeCommands((command, seconds, ok) => metrics.databaseCommand(command, seconds, ok));
   const users = new UserService(deps.store, clock, deps.logger);
   const outbox = new OutboxRepository(deps.store);
   // PRODUCT.md "Side API": delivery by SMTP; without it, messages go to the outbox.
@@ -108,12 +120,13 @@ export function createServices(deps: AppDeps): Services {
     }),
     passwordResets: new PasswordResetService(deps.store, clock, users, mailer, { ttlHours: deps.config.passwordResetTtlHours }),
     // Bulk invitations run in this process; main.ts resumes interrupted jobs at start and stops them on shutdown.
-    imports: Object.assign(new ImportService(deps.store, clock, users, invitations, deps.logger, deps.config.imports), {
+    imports: Object.assign(new ImportService(deps.store, clock, users, invitations, deps.logger, deps.config.imports, metrics), {
       extensionsFor: (orgId: string) => schemaExtensions.forOrg(orgId),
     }),
     schemaExtensions,
     // The console's one-time first-administrator link (README "Console").
     consoleSetup: new ConsoleSetup(deps.store, clock, users),
+    metrics,
   };
 }
 
@@ -127,6 +140,9 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   app.use(collapseSlashes);
   app.use(helmet());
   app.use(requestLogger(deps.logger));
+  const documentedPaths = loadOpenapiDocument(config.projectRoot).paths as Record<string, Record<string, unknown>>;
+  app.use(observeRequests(services.metrics, Object.keys(documentedPaths)));
+  app.use(undeclaredMethods(documentedPaths));
   // RFC 7644 3.1: application/scim+json, and application/json which clients also send.
   app.use(
     express.json({
@@ -139,16 +155,29 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
     }),
   );
 
-  app.use(healthRouter(() => deps.store.ping()));
+  app.use(healthRouter(() => deps.store.ping(), deps.lifecycle));
+  // Prometheus scrapes with its own token (README "Metrics"); without ROSTER_METRICS_TOKEN there is no /metrics.
+  if (config.metricsToken) app.use(metricsRouter(services.metrics, config.metricsToken));
+  // Per token, per client address and per failed authentication (README "Rate limits"): shared in the
+  // database where several processes may serve it, in memory on FerretDB 1.x (one process).
+  const rateLimits = new RateLimits(
+    config.rateLimit,
+    deps.store.capabilities.atomicConditionalUpdates && deps.store.connection.db ? { db: deps.store.connection.db } : {},
+  );
+  app.use(rateLimits.byAddress());
   app.use(openapiRouter({ projectRoot: config.projectRoot, baseUrl: config.baseUrl }));
 
   // The console's session cookie is accepted wherever an admin token is (README "Console").
   const consoleSessions = new ConsoleSessions(deps.store, services.sessions);
-  const authenticate = createAuthenticator(services.tokens, async (req) => {
-    const token = consoleSessions.tokenOf(req);
-    if (!token) return undefined;
-    return (await consoleSessions.identify(req, token, `${externalBaseUrl(req, config.baseUrl)}/scim/v2`)).principal;
-  });
+  const authenticate = createAuthenticator(
+    services.tokens,
+    async (req) => {
+      const token = consoleSessions.tokenOf(req);
+      if (!token) return undefined;
+      return (await consoleSessions.identify(req, token, `${externalBaseUrl(req, config.baseUrl)}/scim/v2`)).principal;
+    },
+    rateLimits,
+  );
   const limits = { defaultPageSize: config.defaultPageSize, maxPageSize: config.maxPageSize };
 
   const scim = express.Router();

@@ -4,6 +4,7 @@ import { Strategy as BearerStrategy } from 'passport-http-bearer';
 import type { Principal, TokenService } from '../domain/tokens.js';
 import type { Scope } from '../store/token.repository.js';
 import { ScimError, unauthorized } from '../scim/errors.js';
+import type { RateLimits } from './rate-limit.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -25,6 +26,7 @@ export function createAuthenticator(
    * Authorization header: undefined when it carries no console cookie, a Principal, or an error.
    */
   consoleSession?: (req: Request) => Promise<Principal | undefined>,
+  limits?: RateLimits,
 ): (scope: Scope) => RequestHandler {
   const passport = new Passport();
   passport.use(
@@ -41,7 +43,9 @@ export function createAuthenticator(
       consoleSession(req).then((principal) => {
         if (!principal) return bearer(scope, req, res, next);
         req.user = principal;
-        next();
+        if (req.log) req.log = req.log.child({ orgId: principal.orgId, tokenId: principal.tokenId });
+        if (!limits) return next();
+        limits.checkToken(principal.tokenId).then((limited) => next(limited), next);
       }, next);
       return;
     }
@@ -54,14 +58,27 @@ export function createAuthenticator(
       { session: false },
       (err: unknown, principal: Principal | false | undefined) => {
         if (err) return next(err);
-        if (!principal) return next(unauthorized('a valid bearer token is required'));
+        if (!principal) {
+          // A failed attempt counts against the client address (guessing tokens is slowed to a stop).
+          const refused = unauthorized('a valid bearer token is required');
+          if (!limits) return next(refused);
+          return void limits.recordAuthFailure(req).then(() => next(refused), next);
+        }
         if (!principal.scopes.includes(scope)) {
           return next(new ScimError(403, `this token lacks the "${scope}" scope`));
         }
         req.user = principal;
-        next();
+        // Lines logged while handling the request name the organization and the token (its id, never the secret).
+        if (req.log) req.log = req.log.child({ orgId: principal.orgId, tokenId: principal.tokenId });
+        if (!limits) return next();
+        limits.checkToken(principal.tokenId).then((limited) => next(limited), next);
       },
     ) as RequestHandler;
-    handler(req, res, next);
+    if (!limits) {
+      handler(req, res, next);
+      return;
+    }
+    // While the address has used up its failed attempts, no token is even looked at.
+    limits.checkAuthFailures(req).then((limited) => (limited ? next(limited) : handler(req, res, next)), next);
   }
 }

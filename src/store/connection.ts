@@ -13,6 +13,12 @@ export interface Store {
   readonly sql?: EngineSql;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * The one observer of the driver's command monitoring (name, seconds, succeeded), for database
+   * latency metrics; a later call replaces the earlier observer, so apps made again (tests) do not
+   * pile up listeners.
+   */
+  observeCommands(observer: ((command: string, seconds: number, ok: boolean) => void) | undefined): void;
 }
 
 export interface StoreCapabilities {
@@ -26,6 +32,12 @@ export interface StoreCapabilities {
    */
   readonly equalityPushdown: boolean;
   readonly serverName: string;
+  /**
+   * The engine applies an update's filter atomically (MongoDB, DocumentDB, Cosmos DB, FerretDB 2.x),
+   * so several Roster processes may share the database; false on FerretDB 1.x (buildInfo's
+   * ferretdbVersion), where one process must own it (src/store/writer-lease.ts).
+   */
+  readonly atomicConditionalUpdates: boolean;
 }
 
 export interface ConnectOptions {
@@ -42,6 +54,8 @@ export async function connectStore(uri: string, options: ConnectOptions = {}): P
     serverSelectionTimeoutMS: 10_000,
     // Identity providers retry; so do we, once, on a dropped connection.
     retryWrites: false,
+    // Command monitoring feeds the database latency metrics (observeCommands below).
+    monitorCommands: true,
     autoIndex: false,
     autoCreate: true,
   });
@@ -60,7 +74,14 @@ export async function connectStore(uri: string, options: ConnectOptions = {}): P
     sql = engineSql(options.postgresUrl, schema, options.onIndexError);
   }
   const capabilities = await probeCapabilities(connection, options.postgresUrl !== undefined);
+  let observer: ((command: string, seconds: number, ok: boolean) => void) | undefined;
+  const client = connection.getClient();
+  client.on('commandSucceeded', (e: { commandName: string; duration: number }) => observer?.(e.commandName, e.duration / 1000, true));
+  client.on('commandFailed', (e: { commandName: string; duration: number }) => observer?.(e.commandName, e.duration / 1000, false));
   return {
+    observeCommands: (next) => {
+      observer = next;
+    },
     connection,
     models,
     capabilities,
@@ -96,5 +117,6 @@ async function probeCapabilities(connection: Connection, embeddedPostgres: boole
     const log = (await admin.command({ getLog: 'startupWarnings' }).catch(() => ({}))) as { log?: unknown };
     equalityPushdown = JSON.stringify(log.log ?? '').includes('PostgreSQL');
   }
-  return { elemMatchFields, inPushdown: !ferretdb, equalityPushdown, serverName };
+  const atomicConditionalUpdates = !(ferretdb && /^v?1\./.test(info.ferretdbVersion as string));
+  return { elemMatchFields, inPushdown: !ferretdb, equalityPushdown, serverName, atomicConditionalUpdates };
 }

@@ -47,6 +47,11 @@ export function testConfig(overrides: Record<string, unknown> = {}): Config {
     LOG_LEVEL: 'silent',
     ROSTER_BOOTSTRAP: false,
     BASE_URL: 'https://roster.test',
+    // Password hashing at N=2^12 instead of the production 2^17, so hundreds of sign-ins stay fast;
+    // rate limits off except in the tests that turn them on (test/integration/ops).
+    ROSTER_SCRYPT_LOG_N: 12,
+    ROSTER_RATE_LIMIT_PER_SECOND: 0,
+    ROSTER_AUTH_FAILURES_PER_MINUTE: 0,
     ...overrides,
   });
 }

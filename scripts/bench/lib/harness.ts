@@ -99,7 +99,7 @@ export interface BenchRosterOptions {
 export async function startBenchRoster(cleanup: Cleanup, opts: BenchRosterOptions): Promise<BenchRoster> {
   const operatorToken = `bench-operator-${randomBytes(16).toString('hex')}`;
   // An empty environment: the run does not depend on the shell's ROSTER_* or MONGODB_URI.
-  const config = loadConfig({}, { ROSTER_OPERATOR_TOKEN: operatorToken, LOG_LEVEL: 'silent', ROSTER_BOOTSTRAP: false });
+  const config = loadConfig({}, { ROSTER_OPERATOR_TOKEN: operatorToken, LOG_LEVEL: 'silent', ROSTER_BOOTSTRAP: false, ROSTER_RATE_LIMIT_PER_SECOND: 0, ROSTER_AUTH_FAILURES_PER_MINUTE: 0 });
 
   let uri = opts.mongodbUri;
   let embedded: EmbeddedDatabase | undefined;

@@ -417,6 +417,17 @@ export class UserService {
     throw new ScimError(409, `User ${id} is being changed by other requests; try again`);
   }
 
+  /**
+   * Replaces the stored hash of the same password by a stronger one (sign-in's rehash when the
+   * parameters rose): not a change of the user, so no audit entry and no access-ended event. False
+   * when the user's hash is no longer `expectedHash` (a password change won the race).
+   */
+  async rehashPassword(ctx: RequestContext, id: string, expectedHash: string, passwordHash: string): Promise<boolean> {
+    const current = await this.repo.findVisible(ctx.orgId, id);
+    if (!current || current.passwordHash !== expectedHash) return false;
+    return this.repo.replace(ctx.orgId, current.version, { ...current, passwordHash, version: current.version + 1 });
+  }
+
   /** Runs a write and turns a unique-index clash into 409 uniqueness naming the value. */
   private async write(op: () => Promise<void>, input: UserInput, orgId: string, id: string): Promise<void> {
     try {
