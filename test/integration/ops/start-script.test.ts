@@ -48,7 +48,7 @@ describe('docker/start.sh (the image entrypoint), run outside Docker', () => {
       const port = await run.listening;
       expect(port, run.stderr()).to.be.a('number');
       expect(run.stderr()).to.include('no MONGODB_URI: starting the embedded database');
-      expect(run.stdout()).to.match(/"engine":"ferretdb"/);
+      expect(run.stdout()).to.match(/"engine":"ferretdb-postgresql"/);
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       expect(ready.status).to.equal(200);
       run.child.kill('SIGTERM');
