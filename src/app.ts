@@ -3,9 +3,12 @@ import helmet from 'helmet';
 import { systemClock } from './domain/context.js';
 import { createAuthenticator } from './http/auth.js';
 import { errorHandler } from './http/errors.js';
-import { healthRouter } from './http/health.router.js';
-import { openapiRouter } from './http/openapi.router.js';
+import { healthRouter, type Lifecycle } from './http/health.router.js';
+import { loadOpenapiDocument, openapiRouter } from './http/openapi.router.js';
+import { methodNotAllowed as undeclaredMethods, metricsRouter, observeRequests } from './http/metrics.js';
+import { Metrics } from './metrics.js';
 import { requestLogger } from './http/request-log.js';
+import { RateLimits } from './http/rate-limit.js';
 import { usersRouter } from './http/scim/users.router.js';
 import { rootSearchRouter } from './http/scim/root-search.js';
 import { discoveryRouter } from './http/scim/discovery.router.js';
@@ -33,6 +36,9 @@ import {
   userPasswordResetRouter,
   userSessionsRouter,
 } from './http/admin/sessions.router.js';
+import { ConsoleSessions } from './http/console/console-session.js';
+import { consoleApp, publicPagesApp } from './http/console/console.router.js';
+import { externalBaseUrl } from './http/respond.js';
 import { notFound } from './scim/errors.js';
 import {
   DISCOVERY_SCHEMAS,
@@ -58,6 +64,9 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   app.use(collapseSlashes);
   app.use(helmet());
   app.use(requestLogger(deps.logger));
+  const documentedPaths = loadOpenapiDocument(config.projectRoot).paths as Record<string, Record<string, unknown>>;
+  app.use(observeRequests(services.metrics, Object.keys(documentedPaths)));
+  app.use(undeclaredMethods(documentedPaths));
   // RFC 7644 3.1: application/scim+json, and application/json which clients also send.
   app.use(
     express.json({
@@ -70,10 +79,29 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
     }),
   );
 
-  app.use(healthRouter(() => deps.store.ping()));
+  app.use(healthRouter(() => deps.store.ping(), deps.lifecycle));
+  // Prometheus scrapes with its own token (README "Metrics"); without ROSTER_METRICS_TOKEN there is no /metrics.
+  if (config.metricsToken) app.use(metricsRouter(services.metrics, config.metricsToken));
+  // Per token, per client address and per failed authentication (README "Rate limits"): shared in the
+  // database where several processes may serve it, in memory on FerretDB 1.x (one process).
+  const rateLimits = new RateLimits(
+    config.rateLimit,
+    deps.store.capabilities.atomicConditionalUpdates && deps.store.connection.db ? { db: deps.store.connection.db } : {},
+  );
+  app.use(rateLimits.byAddress());
   app.use(openapiRouter({ projectRoot: config.projectRoot, baseUrl: config.baseUrl }));
 
-  const authenticate = createAuthenticator(services.tokens);
+  // The console's session cookie is accepted wherever an admin token is (README "Console").
+  const consoleSessions = new ConsoleSessions(deps.store, services.sessions);
+  const authenticate = createAuthenticator(
+    services.tokens,
+    async (req) => {
+      const token = consoleSessions.tokenOf(req);
+      if (!token) return undefined;
+      return (await consoleSessions.identify(req, token, `${externalBaseUrl(req, config.baseUrl)}/scim/v2`)).principal;
+    },
+    rateLimits,
+  );
   const limits = { defaultPageSize: config.defaultPageSize, maxPageSize: config.maxPageSize };
 
   const scim = express.Router();
@@ -170,6 +198,10 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   api.use('/jobs', authenticate('admin'), jobsRouter({ imports: services.imports, baseUrl: config.baseUrl }));
   api.use((req, _res, next) => next(notFound(`no route at ${req.method} ${req.baseUrl}${req.path}`)));
   app.use('/api/v1', api);
+
+  const consoleDeps = { baseUrl: config.baseUrl, publicUrl: config.publicUrl, projectRoot: config.projectRoot };
+  app.use('/admin', consoleApp({ ...consoleDeps, consoleSessions, sessions: services.sessions, setup: services.consoleSetup }));
+  app.use(publicPagesApp(consoleDeps));
 
   app.use((req, _res, next) => next(notFound(`no route at ${req.method} ${req.path}`)));
   app.use(errorHandler);

@@ -24,7 +24,7 @@ const envSchema = z.object({
   BASE_URL: z.union([z.literal(''), z.url()]),
   MONGODB_URI: z.union([z.literal(''), z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// or mongodb+srv:// URI')]),
   ROSTER_DATA_DIR: z.string().min(1),
-  ROSTER_EMBEDDED_DB: z.enum(['auto', 'ferretdb', 'mongodb-memory-server']),
+  ROSTER_EMBEDDED_DB: z.enum(['auto', 'ferretdb', 'mongodb-memory-server', 'ferretdb-postgresql', 'ferretdb-sqlite']),
   ROSTER_OPERATOR_TOKEN: z.union([z.literal(''), z.string().min(24, 'must be at least 24 characters')]),
   ROSTER_BODY_LIMIT: byteSize,
   ROSTER_BULK_MAX_OPERATIONS: z.coerce.number().int().min(1).max(100000),
@@ -46,6 +46,12 @@ const envSchema = z.object({
   ROSTER_IMPORT_BATCH_SIZE: z.coerce.number().int().min(1).max(10000),
   ROSTER_IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(64),
   ROSTER_IMPORT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100),
+  ROSTER_SCRYPT_LOG_N: z.coerce.number().int().min(10).max(20),
+  ROSTER_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).max(1_000_000),
+  ROSTER_RATE_LIMIT_BURST: z.coerce.number().int().min(0).max(1_000_000),
+  ROSTER_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000),
+  ROSTER_METRICS_TOKEN: z.union([z.literal(''), z.string().min(24, 'must be at least 24 characters')]),
+  ROSTER_READINESS_DRAIN_MS: z.coerce.number().int().min(0).max(600_000),
 });
 
 export interface Config {
@@ -55,7 +61,7 @@ export interface Config {
   readonly baseUrl: string;
   readonly mongodbUri: string;
   readonly dataDir: string;
-  readonly embeddedDb: 'auto' | 'ferretdb' | 'mongodb-memory-server';
+  readonly embeddedDb: 'auto' | 'ferretdb' | 'mongodb-memory-server' | 'ferretdb-postgresql' | 'ferretdb-sqlite';
   readonly operatorToken: string;
   readonly bodyLimit: string;
   readonly bulk: { readonly maxOperations: number; readonly maxPayloadBytes: number };
@@ -83,6 +89,18 @@ export interface Config {
    * once by this process, and runs a job may start (crashes included) before it is marked failed.
    */
   readonly imports: { readonly maxBytes: number; readonly batchSize: number; readonly concurrency: number; readonly maxAttempts: number };
+  /** scrypt work factor (log2 N) of new password hashes: 17 is OWASP's recommendation; lower only in tests. */
+  readonly scryptLogN: number;
+  /**
+   * Requests per second and burst per token (authenticated routes) and per client address
+   * (unauthenticated routes); 0 turns the limit off. `authFailuresPerMinute`: failed
+   * authentications (bad bearer tokens) per client address per minute; 0 turns it off.
+   */
+  readonly rateLimit: { readonly perSecond: number; readonly burst: number; readonly authFailuresPerMinute: number };
+  /** Bearer token that GET /metrics requires; empty: /metrics answers 404. */
+  readonly metricsToken: string;
+  /** On SIGTERM, how long /readyz answers 503 before the listener closes (load balancers stop sending). */
+  readonly readinessDrainMs: number;
 }
 
 export class ConfigError extends Error {
@@ -135,5 +153,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
       concurrency: c.ROSTER_IMPORT_CONCURRENCY,
       maxAttempts: c.ROSTER_IMPORT_MAX_ATTEMPTS,
     }),
+    scryptLogN: c.ROSTER_SCRYPT_LOG_N,
+    rateLimit: Object.freeze({
+      perSecond: c.ROSTER_RATE_LIMIT_PER_SECOND,
+      burst: c.ROSTER_RATE_LIMIT_BURST,
+      authFailuresPerMinute: c.ROSTER_AUTH_FAILURES_PER_MINUTE,
+    }),
+    metricsToken: c.ROSTER_METRICS_TOKEN,
+    readinessDrainMs: c.ROSTER_READINESS_DRAIN_MS,
   });
 }

@@ -3,6 +3,10 @@ import type { Config } from './config.js';
 import type { Store } from './store/connection.js';
 import { createRepositories } from './store/repositories.js';
 import { systemClock, type Clock } from './domain/context.js';
+import { configurePasswordHashing } from './domain/secrets.js';
+import { ConsoleSetup } from './domain/console/console-setup.js';
+import type { Lifecycle } from './http/health.router.js';
+import { Metrics } from './metrics.js';
 import { AuditService } from './domain/audit/audit.service.js';
 import { SeatService } from './domain/seats.js';
 import { OrganizationService } from './domain/organizations.js';
@@ -23,6 +27,10 @@ export interface AppDeps {
   store: Store;
   logger: Logger;
   clock?: Clock;
+  /** Shared by createServices and createApp; main.ts passes one with process metrics. */
+  metrics?: Metrics;
+  /** main.ts sets `stopping` on SIGTERM: /readyz answers 503 from then on. */
+  lifecycle?: Lifecycle;
 }
 
 export interface Services {
@@ -38,6 +46,8 @@ export interface Services {
   passwordResets: PasswordResetService;
   imports: ImportService;
   schemaExtensions: SchemaExtensionService;
+  consoleSetup: ConsoleSetup;
+  metrics: Metrics;
 }
 
 /**
@@ -47,6 +57,9 @@ export interface Services {
  */
 export function createServices(deps: AppDeps): Services {
   const clock = deps.clock ?? systemClock;
+  configurePasswordHashing(deps.config.scryptLogN);
+  const metrics = deps.metrics ?? new Metrics({ processMetrics: false });
+  deps.store.observeCommands((command, seconds, ok) => metrics.databaseCommand(command, seconds, ok));
   const repos = createRepositories(deps.store);
   const audit = new AuditService(repos, deps.logger);
   const seats = new SeatService(repos, clock);
@@ -71,9 +84,12 @@ export function createServices(deps: AppDeps): Services {
     }),
     passwordResets: new PasswordResetService(repos, clock, users, audit, mailer, { ttlHours: deps.config.passwordResetTtlHours }),
     // Bulk invitations run in this process; main.ts resumes interrupted jobs at start and stops them on shutdown.
-    imports: Object.assign(new ImportService(repos, clock, invitations, audit, deps.logger, deps.config.imports), {
+    imports: Object.assign(new ImportService(repos, clock, invitations, audit, deps.logger, deps.config.imports, metrics), {
       extensionsFor: (orgId: string) => schemaExtensions.forOrg(orgId),
     }),
     schemaExtensions,
+    // The console's one-time first-administrator link (README "Console").
+    consoleSetup: new ConsoleSetup(repos, clock, users),
+    metrics,
   };
 }

@@ -14,7 +14,8 @@
  * Flags:
  *   --rows N           data rows in the file (default 10000)
  *   --existing N       users created over SCIM before the import (default rows / 50)
- *   --engine E         embedded database: auto | ferretdb | mongodb-memory-server (default auto)
+ *   --engine E         embedded database: auto | ferretdb-postgresql (or ferretdb) | ferretdb-sqlite |
+ *                      mongodb-memory-server (default auto)
  *   --mongodb-uri URI  use this server instead of a throwaway embedded one (own database, dropped at the end)
  *   --out FILE         the JSON results (default bench-results/import-<timestamp>.json)
  *
@@ -30,6 +31,7 @@ import { PassThrough } from 'node:stream';
 import { parseArgs } from 'node:util';
 import ExcelJS from 'exceljs';
 import { Cleanup, runBench, startBenchRoster } from './lib/harness.js';
+import type { EmbeddedMode } from '../../src/store/embedded-database.js';
 import { jsonClient } from './lib/http.js';
 
 const REQUEST_TIMEOUT_MS = 10 * 60 * 1000;
@@ -158,8 +160,8 @@ async function main(cleanup: Cleanup): Promise<void> {
   if (!Number.isInteger(rows) || rows < 100 || rows > 1_000_000) throw new Error('--rows must be an integer from 100 to 1,000,000');
   const existing = values.existing === undefined ? Math.max(1, Math.floor(rows / 50)) : Number(values.existing);
   if (!Number.isInteger(existing) || existing < 0 || existing > 10_000) throw new Error('--existing must be an integer from 0 to 10,000');
-  const engine = (values.engine ?? 'auto') as 'auto' | 'ferretdb' | 'mongodb-memory-server';
-  if (!['auto', 'ferretdb', 'mongodb-memory-server'].includes(engine)) throw new Error(`--engine: unknown engine ${engine}`);
+  const engine = (values.engine ?? 'auto') as EmbeddedMode;
+  if (!['auto', 'ferretdb', 'ferretdb-postgresql', 'ferretdb-sqlite', 'mongodb-memory-server'].includes(engine)) throw new Error(`--engine: unknown engine ${engine}`);
 
   const roster = await startBenchRoster(cleanup, { engine, mongodbUri: values['mongodb-uri'], requestTimeoutMs: REQUEST_TIMEOUT_MS, log });
   const seatLimit = existing + Math.floor(invitableRows(rows, existing) * 0.8);

@@ -1,6 +1,7 @@
 /** Who is asking, for which organization, under which request id. Passed to every domain call. */
 export interface Actor {
-  type: 'token' | 'operator' | 'system';
+  /** `user`: a person signed in to the console (README "Console"). */
+  type: 'token' | 'operator' | 'system' | 'user';
   id: string;
   name: string;
 }

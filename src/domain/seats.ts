@@ -45,7 +45,9 @@ export class SeatService {
   async take(orgId: string, limit: number | null): Promise<SeatHold> {
     const result = await this.repo.take(orgId, limit, () => this.users.countHoldingSeats(orgId), this.clock.now());
     if (!result.taken) {
-      throw new ScimError(403, `seat limit reached: ${result.used} of ${limit ?? 'unlimited'} seats in use`);
+      const refused = new ScimError(403, `seat limit reached: ${result.used} of ${limit ?? 'unlimited'} seats in use`);
+      refused.rule = 'seat';
+      throw refused;
     }
     this.pending.set(orgId, (this.pending.get(orgId) ?? 0) + 1);
     let settled = false;

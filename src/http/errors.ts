@@ -2,6 +2,8 @@ import type { ErrorRequestHandler, Response } from 'express';
 import { ZodError } from 'zod';
 import { ScimError } from '../scim/errors.js';
 import { DuplicateKeyError } from '../store/errors.js';
+import { ERROR_CODE } from './request-log.js';
+import { noteRefusal } from './metrics.js';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
@@ -69,6 +71,7 @@ function titleFor(status: number): string {
     401: 'Unauthorized',
     403: 'Forbidden',
     404: 'Not Found',
+    405: 'Method Not Allowed',
     409: 'Conflict',
     410: 'Gone',
     412: 'Precondition Failed',
@@ -83,6 +86,10 @@ function titleFor(status: number): string {
 /** The one error handler: every error leaves as JSON, internals never do. */
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   const error = toScimError(err);
+  // The request line names an expected error by its code; only unexpected ones (5xx) log a stack.
+  const reason = error.extensions.reason;
+  (res as unknown as Record<symbol, string>)[ERROR_CODE] = error.scimType ?? (typeof reason === 'string' ? reason : `status${error.status}`);
+  noteRefusal(res, error);
   if (error.status >= 500) {
     req.log?.error({ err }, 'request failed');
   }

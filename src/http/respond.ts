@@ -24,7 +24,7 @@ export function requestContext(req: Request, configuredBaseUrl: string): Request
   if (!principal?.orgId) throw notFound('this token belongs to no organization');
   return {
     orgId: principal.orgId,
-    actor: { type: 'token', id: principal.tokenId, name: principal.tokenName },
+    actor: principal.actor ?? { type: 'token', id: principal.tokenId, name: principal.tokenName },
     requestId: String(req.id ?? ''),
     scimBaseUrl: `${externalBaseUrl(req, configuredBaseUrl)}/scim/v2`,
   };

@@ -37,6 +37,8 @@ export class ScimError extends Error {
    * `reason`); never written on SCIM routes, whose error body RFC 7644 3.12 fixes.
    */
   readonly extensions: Record<string, string | number>;
+  /** The business rule that refused the write (seat limit, email domain), for metrics; never sent. */
+  rule?: 'seat' | 'domain';
 
   constructor(
     status: number,

@@ -25,6 +25,7 @@ export const AUDIT_ACTIONS = [
   'organization.updated',
   'token.created',
   'token.revoked',
+  'token.rotated',
   'session.created',
   'session.ended',
   'signin.failed',

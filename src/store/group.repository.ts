@@ -4,6 +4,7 @@ import { asDuplicateKey } from './errors.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { Condition } from '../scim/filter.js';
 import { compileCondition } from './filter-query.js';
+import { inOrg } from './pushdown.js';
 
 /** The stored group (docs/architecture.md): no member array; members live in `memberships`. */
 export interface GroupRecord {
@@ -72,7 +73,7 @@ export class GroupRepository {
 
   async list(orgId: string, query: GroupListQuery): Promise<GroupRecord[]> {
     return this.groups
-      .find({ $and: [{ orgId }, compileCondition(query.filter)] } as Filter<GroupRecord>)
+      .find(inOrg(orgId, compileCondition(query.filter)) as Filter<GroupRecord>)
       .sort(query.sort as Sort)
       .skip(query.skip)
       .limit(query.limit)
@@ -80,7 +81,7 @@ export class GroupRepository {
   }
 
   async count(orgId: string, filter: Condition): Promise<number> {
-    return this.groups.countDocuments({ $and: [{ orgId }, compileCondition(filter)] } as Filter<GroupRecord>);
+    return this.groups.countDocuments(inOrg(orgId, compileCondition(filter)) as Filter<GroupRecord>);
   }
 
   /** Writes the whole group if it is still at `expectedVersion`; false when it moved or is gone. */

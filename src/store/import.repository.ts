@@ -3,6 +3,7 @@ import type { Store } from './connection.js';
 import { asDuplicateKey } from './errors.js';
 import type { InvitationRecord } from './invitation.repository.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { findIn } from './pushdown.js';
 import type { UserRecord } from './user.repository.js';
 
 export type JobState = 'queued' | 'running' | 'completed' | 'failed';
@@ -31,7 +32,7 @@ export interface JobRecord {
   leaseOwner?: string | null;
   leaseUntil?: Date | null;
   /** Who uploaded, under which request: every invitation of the job is recorded in their name. */
-  actor: { type: 'token' | 'operator' | 'system'; id: string; name: string };
+  actor: { type: 'token' | 'operator' | 'system' | 'user'; id: string; name: string };
   requestId: string;
   linkBase: string;
   scimBaseUrl: string;
@@ -115,6 +116,7 @@ export class ImportRepository {
   private readonly keys: Collection<ImportKeyRecord>;
   private readonly users: Collection<UserRecord>;
   private readonly invitations: Collection<InvitationRecord>;
+  private readonly inPushdown: boolean;
 
   /** `mutex`: the one KeyedMutex of this collection (store/repositories.ts builds it once per process; keyed-mutex.ts). */
   constructor(
@@ -127,6 +129,8 @@ export class ImportRepository {
     this.keys = store.models.ImportKey.collection as unknown as Collection<ImportKeyRecord>;
     this.users = store.models.User.collection as unknown as Collection<UserRecord>;
     this.invitations = store.models.Invitation.collection as unknown as Collection<InvitationRecord>;
+    // Per-value lookups where equality has an index but $in has none (FerretDB on PostgreSQL, see pushdown.ts).
+    this.inPushdown = store.capabilities.inPushdown || !store.capabilities.equalityPushdown;
   }
 
   exclusive<T>(jobId: string, work: () => Promise<T>): Promise<T> {
@@ -308,15 +312,14 @@ export class ImportRepository {
 
   /**
    * The rows of this job that invited these lower-cased addresses: one query per batch (an indexed
-   * `_id $in` on MongoDB; on FerretDB 1.x, where even an `{_id}` lookup reads the table, one read
-   * per batch instead of one per row).
+   * `_id $in` on MongoDB; on FerretDB on SQLite, where even an `{_id}` lookup reads the table, one
+   * read per batch instead of one per row); on FerretDB on PostgreSQL one indexed `{_id}` lookup per
+   * address, since its `$in` reads every job's keys.
    */
   async findKeys(orgId: string, jobId: string, emailKeys: string[]): Promise<Map<string, number>> {
     if (emailKeys.length === 0) return new Map();
     const prefix = `${jobId}:`;
-    const found = await this.keys
-      .find({ _id: { $in: emailKeys.map((k) => prefix + k) } } as Filter<ImportKeyRecord>, { projection: { _id: 1, orgId: 1, row: 1 } })
-      .toArray();
+    const found = await findIn(this.keys, this.inPushdown, {}, '_id', emailKeys.map((k) => prefix + k), { projection: { _id: 1, orgId: 1, row: 1 } });
     return new Map(found.filter((k) => k.orgId === orgId).map((k) => [k._id.slice(prefix.length), k.row]));
   }
 
@@ -347,9 +350,7 @@ export class ImportRepository {
   /** Which of these lower-cased addresses a visible user of the organization signs in with. */
   async takenEmailKeys(orgId: string, emailKeys: string[]): Promise<Set<string>> {
     if (emailKeys.length === 0) return new Set();
-    const found = await this.users
-      .find({ orgId, emailKey: { $in: emailKeys } } as Filter<UserRecord>, { projection: { emailKey: 1 } })
-      .toArray();
+    const found = await findIn(this.users, this.inPushdown, { orgId }, 'emailKey', emailKeys, { projection: { emailKey: 1 } });
     return new Set(found.map((u) => u.emailKey));
   }
 

@@ -1,5 +1,6 @@
 import type { AnyBulkWriteOperation, Collection, Filter } from 'mongodb';
 import type { Store } from './connection.js';
+import { findIn } from './pushdown.js';
 
 /** One (group, user) pair; `_id` is "<groupId>:<userId>" (see models.ts). */
 export interface MembershipRecord {
@@ -31,9 +32,12 @@ function isDuplicateOnly(err: unknown): boolean {
  */
 export class MembershipRepository {
   private readonly memberships: Collection<MembershipRecord>;
+  private readonly inPushdown: boolean;
 
   constructor(store: Store) {
     this.memberships = store.models.Membership.collection as unknown as Collection<MembershipRecord>;
+    // Per-value lookups only where equality has an index and $in has none (FerretDB on PostgreSQL).
+    this.inPushdown = store.capabilities.inPushdown || !store.capabilities.equalityPushdown;
   }
 
   async add(orgId: string, groupId: string, userIds: string[], at: Date): Promise<void> {
@@ -83,13 +87,11 @@ export class MembershipRepository {
 
   /** Memberships of several groups (a page of a list), or of several users. */
   async ofGroups(orgId: string, groupIds: string[]): Promise<MembershipRecord[]> {
-    if (groupIds.length === 0) return [];
-    return this.memberships.find({ orgId, groupId: { $in: groupIds } } as Filter<MembershipRecord>).toArray();
+    return findIn(this.memberships, this.inPushdown, { orgId }, 'groupId', groupIds);
   }
 
   async ofUsers(orgId: string, userIds: string[]): Promise<MembershipRecord[]> {
-    if (userIds.length === 0) return [];
-    return this.memberships.find({ orgId, userId: { $in: userIds } } as Filter<MembershipRecord>).toArray();
+    return findIn(this.memberships, this.inPushdown, { orgId }, 'userId', userIds);
   }
 
   /** At most `limit` distinct group ids the user is in. */
@@ -103,12 +105,8 @@ export class MembershipRepository {
 
   /** At most `limit` user ids that are members of any of the groups. */
   async userIdsIn(orgId: string, groupIds: string[], limit: number): Promise<string[]> {
-    if (groupIds.length === 0) return [];
-    const docs = await this.memberships
-      .find({ orgId, groupId: { $in: groupIds } } as Filter<MembershipRecord>, { projection: { userId: 1 } })
-      .limit(limit)
-      .toArray();
-    return [...new Set(docs.map((d) => d.userId))];
+    const docs = await findIn(this.memberships, this.inPushdown, { orgId }, 'groupId', groupIds, { projection: { userId: 1 }, limit });
+    return [...new Set(docs.map((d) => d.userId))].slice(0, limit);
   }
 
   async insertRaw(docs: MembershipRecord[]): Promise<void> {

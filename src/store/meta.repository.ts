@@ -31,4 +31,20 @@ export class MetaRepository {
       throw err;
     }
   }
+
+  /** The marker's value, or undefined when it was never claimed or put. */
+  async get<T>(key: string): Promise<T | undefined> {
+    const found = await this.meta.findOne({ _id: key });
+    return found ? (found.value as T) : undefined;
+  }
+
+  /** Writes the marker whoever holds it (last writer wins). */
+  async put(key: string, value: unknown, now: Date): Promise<void> {
+    await this.meta.replaceOne({ _id: key }, { value, created: now }, { upsert: true });
+  }
+
+  /** Gives a claim back (the work it guarded failed), so a later caller can claim it. */
+  async release(key: string): Promise<void> {
+    await this.meta.deleteOne({ _id: key });
+  }
 }

@@ -75,6 +75,21 @@ export class SessionRepository {
     });
   }
 
+  /**
+   * Moves the user's live sessions opened with `from` to the stamp `to` (the same password, rehashed),
+   * one session at a time under its mutex so an end written meanwhile is never written back.
+   */
+  async restamp(orgId: string, userId: string, from: string, to: string): Promise<void> {
+    const ids = await this.sessions
+      .find({ orgId, userId, passwordStamp: from, endedAt: { $exists: false } } as Filter<SessionRecord>, { projection: { _id: 1 } })
+      .toArray();
+    for (const { _id } of ids) {
+      await this.writes.run(_id, async () => {
+        await this.sessions.updateOne({ _id, passwordStamp: from, endedAt: { $exists: false } } as Filter<SessionRecord>, { $set: { passwordStamp: to } });
+      });
+    }
+  }
+
   /** Records a use of a live session. */
   async touch(id: string, at: Date): Promise<void> {
     await this.writes.run(id, async () => {

@@ -6,6 +6,8 @@ import { asDuplicateKey } from './errors.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { Condition } from '../scim/filter.js';
 import { compileCondition } from './filter-query.js';
+import { findIn, inOrg } from './pushdown.js';
+import type { EngineSql } from './ferretdb-postgresql.js';
 
 export type UserStatus = 'invited' | 'active' | 'suspended' | 'deleted';
 
@@ -110,8 +112,27 @@ const VISIBLE = { status: { $ne: 'deleted' } } as const;
  * than the same conditions under $and); $and otherwise, so no condition can replace another.
  */
 export function scoped(orgId: string, filter: Record<string, unknown>): Filter<UserRecord> {
-  if ('orgId' in filter || 'status' in filter) return { $and: [{ orgId }, VISIBLE, filter] } as Filter<UserRecord>;
+  if ('orgId' in filter) return { $and: [{ orgId }, VISIBLE, filter] } as Filter<UserRecord>;
+  // orgId stays at the top level, where FerretDB 1.x pushes it down (a top-level $and never is).
+  if ('status' in filter) return { orgId, $and: [VISIBLE, filter] } as Filter<UserRecord>;
   return { ...filter, orgId, ...VISIBLE } as Filter<UserRecord>;
+}
+
+/** The direction of the default order `{created, _id}` of an unfiltered list, else undefined. */
+function defaultOrder(query: ListQuery, filter: Record<string, unknown>): 1 | -1 | undefined {
+  if (Object.keys(filter).length !== 0) return undefined;
+  const sort = query.sort as Record<string, unknown>;
+  const keys = Object.keys(sort);
+  if (keys.length !== 2 || keys[0] !== 'created' || keys[1] !== '_id' || sort.created !== sort._id) return undefined;
+  return sort.created === 1 || sort.created === -1 ? sort.created : undefined;
+}
+
+/** The statuses of a filter that is exactly `{status: {$in: [strings]}}`, else undefined. */
+function statusesOnly(filter: Record<string, unknown>): string[] | undefined {
+  if (Object.keys(filter).length !== 1) return undefined;
+  const status = filter.status as { $in?: unknown } | undefined;
+  if (!status || typeof status !== 'object' || Object.keys(status).length !== 1 || !Array.isArray(status.$in)) return undefined;
+  return status.$in.every((s) => typeof s === 'string') ? (status.$in as string[]) : undefined;
 }
 
 /**
@@ -120,6 +141,7 @@ export function scoped(orgId: string, filter: Record<string, unknown>): Filter<U
  */
 export class UserRepository {
   private readonly users: Collection<UserRecord>;
+  private readonly sql: EngineSql | undefined;
 
   private readonly meta: MetaRepository;
 
@@ -130,6 +152,7 @@ export class UserRepository {
   ) {
     this.users = store.models.User.collection as unknown as Collection<UserRecord>;
     this.meta = new MetaRepository(store);
+    this.sql = store.sql;
   }
 
   /** Extra shadow keys for a record (custom extension values), set by the domain layer. */
@@ -191,16 +214,27 @@ export class UserRepository {
   }
 
   async list(orgId: string, query: ListQuery): Promise<UserRecord[]> {
+    const filter = compileCondition(query.filter);
+    const direction = defaultOrder(query, filter);
+    if (this.sql && direction && query.limit > 0) {
+      // An unfiltered page on FerretDB: its keys from SQL, then each user by _id (ferretdb-postgresql.ts).
+      const ids = await this.sql.pageIds('users', orgId, 'deleted', direction, query.skip, query.limit);
+      const found = new Map((await findIn(this.users, false, {}, '_id', ids)).map((u) => [u._id, u]));
+      return ids.map((id) => found.get(id)).filter((u): u is UserRecord => !!u && u.orgId === orgId && u.status !== 'deleted');
+    }
     return this.users
-      .find(scoped(orgId, compileCondition(query.filter)))
+      .find(scoped(orgId, filter))
       .sort(query.sort as Sort)
       .skip(query.skip)
       .limit(query.limit)
       .toArray();
   }
 
-  async count(orgId: string, filter: Condition): Promise<number> {
-    return this.users.countDocuments(scoped(orgId, compileCondition(filter)));
+  async count(orgId: string, condition: Condition): Promise<number> {
+    const filter = compileCondition(condition);
+    // count=0 and unfiltered totals on FerretDB: counted in SQL, not read into FerretDB (ferretdb-postgresql.ts).
+    if (this.sql && Object.keys(filter).length === 0) return this.sql.count('users', orgId, { ne: 'deleted' });
+    return this.users.countDocuments(scoped(orgId, filter));
   }
 
   /**
@@ -257,15 +291,19 @@ export class UserRepository {
    */
   async listAny(orgId: string, query: ListQuery): Promise<UserRecord[]> {
     return this.users
-      .find({ $and: [{ orgId }, compileCondition(query.filter)] } as Filter<UserRecord>)
+      .find(inOrg(orgId, compileCondition(query.filter)) as Filter<UserRecord>)
       .sort(query.sort as Sort)
       .skip(query.skip)
       .limit(query.limit)
       .toArray();
   }
 
-  async countAny(orgId: string, filter: Condition): Promise<number> {
-    return this.users.countDocuments({ $and: [{ orgId }, compileCondition(filter)] } as Filter<UserRecord>);
+  async countAny(orgId: string, condition: Condition): Promise<number> {
+    const filter = compileCondition(condition);
+    const statuses = statusesOnly(filter);
+    // The admin tabs' counts on FerretDB: in SQL (ferretdb-postgresql.ts).
+    if (this.sql && statuses) return this.sql.count('users', orgId, { in: statuses });
+    return this.users.countDocuments(inOrg(orgId, filter) as Filter<UserRecord>);
   }
 
   /** Any user of the organization, recently deleted ones included (side API). */

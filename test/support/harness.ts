@@ -47,6 +47,11 @@ export function testConfig(overrides: Record<string, unknown> = {}): Config {
     LOG_LEVEL: 'silent',
     ROSTER_BOOTSTRAP: false,
     BASE_URL: 'https://roster.test',
+    // Password hashing at N=2^12 instead of the production 2^17, so hundreds of sign-ins stay fast;
+    // rate limits off except in the tests that turn them on (test/integration/ops).
+    ROSTER_SCRYPT_LOG_N: 12,
+    ROSTER_RATE_LIMIT_PER_SECOND: 0,
+    ROSTER_AUTH_FAILURES_PER_MINUTE: 0,
     ...overrides,
   });
 }
@@ -68,11 +73,14 @@ export async function startHarness(): Promise<void> {
   let dataDir: string | undefined;
   if (!uri) {
     dataDir = mkdtempSync(join(tmpdir(), 'roster-test-'));
-    embedded = await startEmbeddedDatabase({ dataDir, mode: config.embeddedDb, projectRoot: config.projectRoot });
+    embedded = await startEmbeddedDatabase({ dataDir, mode: config.embeddedDb, projectRoot: config.projectRoot, ephemeral: true });
     uri = embedded.uri;
   }
   // A database of its own per run, so a shared MONGODB_URI server is never polluted across runs.
-  const store = await connectStore(uri, { dbName: `roster_test_${Date.now()}_${randomBytes(3).toString('hex')}` });
+  const store = await connectStore(uri, {
+    dbName: `roster_test_${Date.now()}_${randomBytes(3).toString('hex')}`,
+    ...(embedded?.postgresUrl ? { postgresUrl: embedded.postgresUrl } : {}),
+  });
   const clock = new TestClock();
   const logger = createLogger('silent');
   const services = createServices({ config, store, logger, clock });

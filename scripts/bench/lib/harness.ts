@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from '../../../src/config.js';
 import { createLogger } from '../../../src/logger.js';
 import { connectStore, type Store } from '../../../src/store/connection.js';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../../src/store/embedded-database.js';
+import { startEmbeddedDatabase, type EmbeddedDatabase, type EmbeddedMode } from '../../../src/store/embedded-database.js';
 import { createApp, createServices } from '../../../src/app.js';
 import { jsonClient, type JsonClient } from './http.js';
 
@@ -89,7 +89,7 @@ export interface BenchRoster {
 }
 
 export interface BenchRosterOptions {
-  engine: 'auto' | 'ferretdb' | 'mongodb-memory-server';
+  engine: EmbeddedMode;
   mongodbUri?: string | undefined;
   requestTimeoutMs: number;
   log: (line: string) => void;
@@ -99,7 +99,7 @@ export interface BenchRosterOptions {
 export async function startBenchRoster(cleanup: Cleanup, opts: BenchRosterOptions): Promise<BenchRoster> {
   const operatorToken = `bench-operator-${randomBytes(16).toString('hex')}`;
   // An empty environment: the run does not depend on the shell's ROSTER_* or MONGODB_URI.
-  const config = loadConfig({}, { ROSTER_OPERATOR_TOKEN: operatorToken, LOG_LEVEL: 'silent', ROSTER_BOOTSTRAP: false });
+  const config = loadConfig({}, { ROSTER_OPERATOR_TOKEN: operatorToken, LOG_LEVEL: 'silent', ROSTER_BOOTSTRAP: false, ROSTER_RATE_LIMIT_PER_SECOND: 0, ROSTER_AUTH_FAILURES_PER_MINUTE: 0 });
 
   let uri = opts.mongodbUri;
   let embedded: EmbeddedDatabase | undefined;
@@ -112,6 +112,7 @@ export async function startBenchRoster(cleanup: Cleanup, opts: BenchRosterOption
       dataDir,
       mode: opts.engine,
       projectRoot: config.projectRoot,
+      ephemeral: true,
       log: (m) => opts.log(`  ${m}`),
     });
     embedded = db;
@@ -119,7 +120,7 @@ export async function startBenchRoster(cleanup: Cleanup, opts: BenchRosterOption
     uri = db.uri;
     opts.log(`embedded ${db.engine} started in ${((performance.now() - t0) / 1000).toFixed(1)} s (data in ${dataDir})`);
   }
-  const store = await connectStore(uri, { dbName });
+  const store = await connectStore(uri, { dbName, ...(embedded?.postgresUrl ? { postgresUrl: embedded.postgresUrl } : {}) });
   cleanup.add('close the database connection', async () => {
     if (!embedded) await store.connection.db?.dropDatabase().catch(() => undefined);
     // Forced: a query still running (Ctrl-C mid-row) must not hold the close.

@@ -32,6 +32,16 @@ export interface GroupView {
   members?: string[];
 }
 
+/** A role as the side API lists it, with the group whose members get it (GET /api/v1/roles). */
+export interface RoleWithGroup {
+  key: string;
+  name: string;
+  precedence: number;
+  permissions: string[];
+  isDefault: boolean;
+  group: { id: string; displayName: string } | null;
+}
+
 export class GroupService {
   readonly repo: GroupRepository;
   readonly memberships: MembershipRepository;
@@ -320,6 +330,23 @@ export class GroupService {
   }
 
   // ---- roles (side API) ----
+
+  /** The organization's roles, each with the group bound to it (null: none), in the organization's order. */
+  async roleBindings(ctx: RequestContext): Promise<RoleWithGroup[]> {
+    const org = await this.org(ctx.orgId);
+    const bound = await this.repo.findBoundTo(ctx.orgId, org.roles.map((r) => r.key));
+    return org.roles.map((r) => {
+      const group = bound.find((g) => g.roleKey === r.key);
+      return {
+        key: r.key,
+        name: r.name,
+        precedence: r.precedence,
+        permissions: [...r.permissions],
+        isDefault: r.key === org.defaultRole,
+        group: group ? { id: group._id, displayName: group.displayName } : null,
+      };
+    });
+  }
 
   /** Binds the group to the role (docs/behaviour.md "Roles and groups"), unbinding the role's previous group. */
   async bindRole(ctx: RequestContext, roleKey: string, groupId: string): Promise<GroupRecord> {

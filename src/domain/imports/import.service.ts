@@ -21,6 +21,7 @@ import { domainOf, emailDomainViolation } from '../rules/email-domain.js';
 import { newId } from '../../ids.js';
 import { inspectFile, readRows } from './read-rows.js';
 import { clip, ImportFileError, SourceReadError, type ImportFormat, type SourceRow } from './rows.js';
+import { noObserver, type Observer } from '../../metrics.js';
 
 /** Why a row was not invited; `reason` says it in words, naming the field, row or rule at fault. */
 export const ROW_ERROR_CODES = [
@@ -165,6 +166,7 @@ export class ImportService {
     private readonly audit: AuditService,
     private readonly logger: Logger,
     options: ImportServiceOptions,
+    private readonly observer: Observer = noObserver,
   ) {
     this.repo = repos.imports;
     this.organizations = repos.organizations;
@@ -412,6 +414,7 @@ export class ImportService {
     }
     const finished = this.clock.now();
     const ended = await this.repo.finish(orgId, id, this.owner, { state: 'completed', finished, ...progress });
+    if (ended) this.observer.importJob('completed');
     if (!ended) throw new LeaseLost();
     await this.cleanUp(job);
     await this.record(job, RUNNER, 'import.completed', [
@@ -460,6 +463,7 @@ export class ImportService {
           newKeys.push({ _id: `${job._id}:${key}`, orgId: job.orgId, jobId: job._id, row: row.row, userId: result.userId! });
         }
         last = row.row;
+        this.observer.importRow(result.outcome === 'invited' ? 'invited' : (result.code ?? 'failed'));
         progress.processed += 1;
         if (result.outcome === 'invited') progress.succeeded += 1;
         else progress.failed += 1;
@@ -548,6 +552,7 @@ export class ImportService {
 
   private async fail(job: JobRecord, reason: string, owner: string | null = null): Promise<void> {
     const ended = await this.repo.finish(job.orgId, job._id, owner, { state: 'failed', finished: this.clock.now(), failureReason: reason });
+    if (ended) this.observer.importJob('failed');
     if (!ended) return;
     await this.cleanUp(job);
     await this.record(job, RUNNER, 'import.failed', [

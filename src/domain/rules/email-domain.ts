@@ -41,5 +41,8 @@ export function emailDomainViolation(email: string | undefined, policy: DomainPo
 
 export function checkEmailDomain(email: string | undefined, policy: DomainPolicy): void {
   const violation = emailDomainViolation(email, policy);
-  if (violation) throw violation;
+  if (violation) {
+    violation.rule = 'domain';
+    throw violation;
+  }
 }

@@ -10,7 +10,7 @@ import type { UserRecord, UserStatus } from '../../store/user.repository.js';
 import { badRequest, notFound, ScimError } from '../../scim/errors.js';
 import type { Actor, Clock, RequestContext } from '../context.js';
 import type { RoleValue } from '../groups/roles.js';
-import { hashPassword, hashTokenSecret, newSecret, sameHash, verifyPassword } from '../secrets.js';
+import { hashPassword, hashTokenSecret, needsRehash, newSecret, sameHash, verifyPassword } from '../secrets.js';
 import { signInEmail } from '../users/user.mapper.js';
 import { SYSTEM_ACTOR, type UserService } from '../users/user.service.js';
 import { refuse, type SigninReason } from './signin-refusal.js';
@@ -275,7 +275,19 @@ export class SessionService {
       await this.recordRefusal(ctx, user, 'suspended');
       throw refuse('suspended', 'this account is suspended');
     }
-    return user;
+    return needsRehash(user.passwordHash) ? this.rehash(ctx, user, user.passwordHash, password) : user;
+  }
+
+  /**
+   * Stores a hash of the verified password at today's parameters (docs/architecture.md "Sign-in").
+   * The user's open sessions move to the new hash's stamp, so they go on; one the user's own
+   * password change raced is left alone.
+   */
+  private async rehash(ctx: RequestContext, user: UserRecord, oldHash: string, password: string): Promise<UserRecord> {
+    const passwordHash = await hashPassword(password);
+    if (!(await this.users.rehashPassword(ctx, user._id, oldHash, passwordHash))) return user;
+    await this.repo.restamp(ctx.orgId, user._id, passwordStamp(oldHash), passwordStamp(passwordHash));
+    return { ...user, passwordHash, version: user.version + 1 };
   }
 
   /**

@@ -257,10 +257,11 @@ export class AdminUsers {
    * docs/behaviour.md "Side API": edit name, email, role and company. A new email replaces the primary one, and the
    * userName too when it was the old email (the usual case for users created here).
    */
-  async edit(ctx: RequestContext, id: string, input: EditInput): Promise<AdminUserView> {
+  async edit(ctx: RequestContext, id: string, input: EditInput, ifMatch?: string): Promise<AdminUserView> {
     const org = await this.org(ctx);
     const role = typeof input.role === 'string' ? checkRole(org, input.role) : input.role;
     if (typeof input.company === 'string') checkCompany(org, input.company);
+    // If-Match: a page showing an older version must not overwrite a change it never saw (412).
     const user = await this.users.applyChange(ctx, id, (current) => {
       const next: Partial<UserRecord> = {};
       if (input.name !== undefined) {
@@ -283,7 +284,7 @@ export class AdminUsers {
       }
       if (input.email !== undefined) Object.assign(next, withEmail(current, input.email));
       return next;
-    });
+    }, ifMatch);
     return toAdminView(await this.users.presentOne(ctx, user));
   }
 

@@ -333,6 +333,7 @@ export class UserService {
     ctx: RequestContext,
     id: string,
     change: (current: UserRecord) => Partial<UserRecord> | undefined | Promise<Partial<UserRecord> | undefined>,
+    ifMatch?: string,
   ): Promise<UserRecord> {
     return this.writeUser(ctx, id, async (current) => {
       const fields = await change(current);
@@ -343,7 +344,18 @@ export class UserService {
       }
       user.active = isActiveStatus(user.status);
       return user;
-    });
+    }, { ifMatch });
+  }
+
+  /**
+   * Replaces the stored hash of the same password by a stronger one (sign-in's rehash when the
+   * parameters rose): not a change of the user, so no audit entry and no access-ended event. False
+   * when the user's hash is no longer `expectedHash` (a password change won the race).
+   */
+  async rehashPassword(ctx: RequestContext, id: string, expectedHash: string, passwordHash: string): Promise<boolean> {
+    const current = await this.repo.findVisible(ctx.orgId, id);
+    if (!current || current.passwordHash !== expectedHash) return false;
+    return this.repo.replace(ctx.orgId, current.version, { ...current, passwordHash, version: current.version + 1 });
   }
 
   /**

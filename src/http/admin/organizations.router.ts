@@ -32,7 +32,7 @@ export function organizationsRouter(deps: OrganizationsRouterDeps): Router {
   router.post('/:id/tokens', async (req, res) => {
     const org = await deps.organizations.get(req.params.id);
     const input = issueTokenInput.parse(req.body ?? {});
-    sendJson(res, 201, await deps.tokens.issue(org._id, input.name, input.scopes));
+    sendJson(res, 201, await deps.tokens.issue(org._id, input.name, input.scopes, input.expiresAt));
   });
 
   return router;

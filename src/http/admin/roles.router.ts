@@ -12,10 +12,14 @@ export interface RolesRouterDeps {
 
 const bindBody = z.object({ groupId: z.string().min(1).max(200) });
 
-/** Side API (scope `admin`): bind a role to a group, or unbind it (docs/behaviour.md "Roles and groups"). */
+/** Side API (scope `admin`): the roles with their bound groups; bind a role to a group, or unbind it (docs/behaviour.md "Roles and groups"). */
 export function rolesRouter(deps: RolesRouterDeps): Router {
   const router = Router();
   const ctx = (req: Request): RequestContext => requestContext(req, deps.baseUrl);
+
+  router.get('/', async (req, res) => {
+    sendJson(res, 200, { items: await deps.groups.roleBindings(ctx(req)) });
+  });
 
   router.put('/:key/group', async (req, res) => {
     const parsed = bindBody.safeParse(req.body);

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { issueTokenInput, type TokenService } from '../../domain/tokens.js';
+import { issueTokenInput, rotateTokenInput, type TokenService } from '../../domain/tokens.js';
 import type { AuditService } from '../../domain/audit/audit.service.js';
 import { requestContext, sendJson } from '../respond.js';
 
@@ -22,7 +22,7 @@ export function tokensRouter(deps: TokensRouterDeps): Router {
   router.post('/', async (req, res) => {
     const c = requestContext(req, deps.baseUrl);
     const input = issueTokenInput.parse(req.body ?? {});
-    const issued = await deps.tokens.issue(c.orgId, input.name, input.scopes);
+    const issued = await deps.tokens.issue(c.orgId, input.name, input.scopes, input.expiresAt);
     await deps.audit.record({
       orgId: c.orgId,
       at: new Date(issued.created),
@@ -33,6 +33,23 @@ export function tokensRouter(deps: TokensRouterDeps): Router {
       requestId: c.requestId,
     });
     sendJson(res, 201, issued);
+  });
+
+  // A new secret; the old one stays valid for the grace period (README "Tokens").
+  router.post('/:id/rotate', async (req, res) => {
+    const c = requestContext(req, deps.baseUrl);
+    const input = rotateTokenInput.parse(req.body ?? {});
+    const rotated = await deps.tokens.rotate(c.orgId, req.params.id, input.gracePeriodSeconds);
+    await deps.audit.record({
+      orgId: c.orgId,
+      at: new Date(rotated.rotatedAt ?? Date.now()),
+      actor: c.actor,
+      action: 'token.rotated',
+      target: { type: 'Token', id: rotated.id },
+      changes: [{ path: 'previousSecretValidUntil', old: null, new: rotated.previousSecretValidUntil }],
+      requestId: c.requestId,
+    });
+    sendJson(res, 200, rotated);
   });
 
   router.delete('/:id', async (req, res) => {

@@ -1,5 +1,5 @@
-import { Router, type Request } from 'express';
-import { AdminUsers, createInput, editInput, listQuery } from '../../domain/users/admin-users.js';
+import { Router, type Request, type Response } from 'express';
+import { AdminUsers, createInput, editInput, listQuery, type AdminUserView } from '../../domain/users/admin-users.js';
 import type { UserService } from '../../domain/users/user.service.js';
 import type { RequestContext } from '../../domain/context.js';
 import { requestContext, sendJson } from '../respond.js';
@@ -32,12 +32,19 @@ export function usersRouter(deps: UsersRouterDeps): Router {
     sendJson(res, 201, created);
   });
 
+  // The version as a weak ETag (RFC 9110 8.8.3), so an edit can send If-Match and a stale page gets 412.
+  const withEtag = (res: Response, view: AdminUserView) => {
+    res.setHeader('ETag', `W/"${view.version}"`);
+    return view;
+  };
+
   router.get('/:id', async (req, res) => {
-    sendJson(res, 200, await admin.get(ctx(req), req.params.id));
+    sendJson(res, 200, withEtag(res, await admin.get(ctx(req), req.params.id)));
   });
 
   router.patch('/:id', async (req, res) => {
-    sendJson(res, 200, await admin.edit(ctx(req), req.params.id, editInput.parse(req.body ?? {})));
+    const input = editInput.parse(req.body ?? {});
+    sendJson(res, 200, withEtag(res, await admin.edit(ctx(req), req.params.id, input, req.get('if-match'))));
   });
 
   router.post('/:id/suspend', async (req, res) => {

@@ -4,6 +4,7 @@ import { parseBulkRequest, payloadTooLarge } from '../../domain/bulk/bulk-reques
 import { SCHEMA_URN } from '../../scim/schema-types.js';
 import { toScimError } from '../errors.js';
 import { requestContext, sendScim } from '../respond.js';
+import { noteRefusal } from '../metrics.js';
 
 export interface BulkRouterDeps {
   bulk: BulkService;
@@ -43,6 +44,7 @@ export function bulkRouter(deps: BulkRouterDeps): Router {
     const results = await deps.bulk.run(requestContext(req, deps.baseUrl), request, {
       toError: (err) => {
         const error = toScimError(err);
+        noteRefusal(res, error);
         if (error.status >= 500) req.log?.error({ err }, 'bulk operation failed');
         return error;
       },

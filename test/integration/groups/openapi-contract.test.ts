@@ -1,11 +1,13 @@
-import { api, newOrg, PATCH_OP, userBody, type TestOrg } from '../../support/harness.js';
-import { check } from '../../support/contract-coverage.js';
+import { api, h, newOrg, PATCH_OP, userBody, type TestOrg } from '../../support/harness.js';
+import { check, expectNoInternals, failing } from '../../support/contract-coverage.js';
+import { expect } from 'chai';
 
 // Held to openapi/openapi.json; contract.test.ts checks afterwards that every documented response was produced.
 const GROUPS = '/scim/v2/Groups';
 const GROUP = '/scim/v2/Groups/{id}';
 const SEARCH = '/scim/v2/Groups/.search';
 const ROLE_GROUP = '/api/v1/roles/{key}/group';
+const ROLES = '/api/v1/roles';
 const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 
 async function setup(): Promise<{ org: TestOrg; userId: string; groupId: string; etag: string }> {
@@ -16,6 +18,7 @@ async function setup(): Promise<{ org: TestOrg; userId: string; groupId: string;
 }
 
 const admin = (org: TestOrg) => ({
+  get: (path: string, token = org.adminToken) => api().get(path).set('Authorization', `Bearer ${token}`),
   put: (path: string, body: unknown) => api().put(path).set('Authorization', `Bearer ${org.adminToken}`).send(body as object),
   delete: (path: string) => api().delete(path).set('Authorization', `Bearer ${org.adminToken}`),
 });
@@ -58,5 +61,22 @@ describe('OpenAPI document: Groups and role bindings', () => {
     check('put', ROLE_GROUP, await admin(org).put('/api/v1/roles/nope/group', { groupId }), 404);
     check('delete', ROLE_GROUP, await admin(org).delete('/api/v1/roles/admin/group'), 204);
     check('delete', ROLE_GROUP, await admin(org).delete('/api/v1/roles/nope/group'), 404);
+  });
+
+  it('/api/v1/roles: every documented response, with the bound group of each role', async () => {
+    const { org, groupId } = await setup();
+    const unbound = check('get', ROLES, await admin(org).get(ROLES), 200);
+    expect(unbound.body.items.map((r: { key: string; group: unknown; isDefault: boolean }) => [r.key, r.group, r.isDefault])).to.deep.equal([
+      ['admin', null, false],
+      ['user', null, true],
+    ]);
+    await admin(org).put('/api/v1/roles/admin/group', { groupId }).expect(200);
+    const bound = check('get', ROLES, await admin(org).get(ROLES), 200);
+    expect(bound.body.items[0]).to.deep.equal({ key: 'admin', name: 'Admin', precedence: 100, permissions: ['manage_users'], isDefault: false, group: { id: groupId, displayName: 'Eng' } });
+    check('get', ROLES, await api().get(ROLES), 401);
+    check('get', ROLES, await admin(org).get(ROLES, org.scimToken), 403);
+    await failing(h().services.groups, ['roleBindings'], async () => {
+      expectNoInternals(check('get', ROLES, await admin(org).get(ROLES), 500));
+    });
   });
 });

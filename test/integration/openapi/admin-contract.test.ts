@@ -8,6 +8,7 @@ import { check, expectNoInternals, failing } from '../../support/contract-covera
 
 const TOKENS = '/api/v1/tokens';
 const TOKEN = '/api/v1/tokens/{id}';
+const ROTATE = '/api/v1/tokens/{id}/rotate';
 const ORG = '/api/v1/organization';
 const INVITE = '/api/v1/invitations';
 const ACCEPT = '/api/v1/invitations/accept';
@@ -35,11 +36,21 @@ describe('OpenAPI document: side API (tokens, organization, invitations, outbox,
     check('post', TOKENS, await a.post(TOKENS, { name: 'ci', scopes: [] }), 400);
     check('post', TOKENS, await api().post(TOKENS).send({ name: 'x', scopes: ['scim'] }), 401);
     check('post', TOKENS, await as(org, org.scimToken).post(TOKENS, { name: 'x', scopes: ['scim'] }), 403);
+    const expiring = check('post', TOKENS, await a.post(TOKENS, { name: 'exp', scopes: ['scim'], expiresAt: '2999-01-01T00:00:00Z' }), 201);
+    await withToken(expiring.body.token).get('/scim/v2/Users').expect(200);
+    const rotatePath = `${TOKENS}/${expiring.body.id}/rotate`;
+    check('post', ROTATE, await a.post(rotatePath, { gracePeriodSeconds: 60 }), 200);
+    check('post', ROTATE, await a.post(rotatePath, { gracePeriodSeconds: 'soon' }), 400);
+    check('post', ROTATE, await api().post(rotatePath).send({}), 401);
+    check('post', ROTATE, await as(org, org.scimToken).post(rotatePath, {}), 403);
+    check('post', ROTATE, await a.post(`${TOKENS}/${'0'.repeat(24)}/rotate`, {}), 404);
+    check('get', TOKENS, await a.get(TOKENS), 200);
     check('delete', TOKEN, await as(org, org.scimToken).delete(`${TOKENS}/${created.body.id}`), 403);
     check('delete', TOKEN, await a.delete(`${TOKENS}/${created.body.id}`), 204);
     check('delete', TOKEN, await a.delete(`${TOKENS}/${created.body.id}`), 404);
     check('delete', TOKEN, await api().delete(`${TOKENS}/${created.body.id}`), 401);
-    await failing(h().services.tokens, ['list', 'issue', 'revoke'], async () => {
+    await failing(h().services.tokens, ['list', 'issue', 'revoke', 'rotate'], async () => {
+      expectNoInternals(check('post', ROTATE, await a.post(rotatePath, {}), 500));
       expectNoInternals(check('get', TOKENS, await a.get(TOKENS), 500));
       expectNoInternals(check('post', TOKENS, await a.post(TOKENS, { name: 'x', scopes: ['scim'] }), 500));
       expectNoInternals(check('delete', TOKEN, await a.delete(`${TOKENS}/abc`), 500));

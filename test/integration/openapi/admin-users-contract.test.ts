@@ -40,6 +40,8 @@ describe('OpenAPI document: admin users (/api/v1/users)', () => {
     check('patch', USER, await a.patch(`${USERS}/${id}`, { email: 'BOB@example.com' }), 409);
     check('patch', USER, await a.patch(`${USERS}/${id}`, { role: 'wizard' }), 400);
     check('patch', USER, await a.patch(`${USERS}/nope`, { name: 'X' }), 404);
+    // A stale page: If-Match names a version the user has moved past.
+    check('patch', USER, await a.patch(`${USERS}/${id}`, { name: 'Stale' }).set('If-Match', 'W/"1"'), 412);
     check('patch', USER, await api().patch(`${USERS}/${id}`).send({ name: 'X' }), 401);
     check('patch', USER, await scim.patch(`${USERS}/${id}`, { name: 'X' }), 403);
 

@@ -11,9 +11,10 @@ describe('scoped (organization scope of user queries)', () => {
     });
   });
 
-  it('keeps a filter on status and the visibility rule both, under $and', () => {
+  it('keeps a filter on status and the visibility rule both, under $and, with orgId at the top level (pushed down by FerretDB)', () => {
     expect(scoped('o1', { status: 'deleted' })).to.deep.equal({
-      $and: [{ orgId: 'o1' }, { status: { $ne: 'deleted' } }, { status: 'deleted' }],
+      orgId: 'o1',
+      $and: [{ status: { $ne: 'deleted' } }, { status: 'deleted' }],
     });
   });
 

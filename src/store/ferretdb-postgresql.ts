@@ -1,0 +1,222 @@
+import pg from 'pg';
+
+/**
+ * What Roster does in SQL on the embedded engine, FerretDB 1.24 on PostgreSQL (README "The embedded
+ * database"): the indexes it owns, and the counts and page keys FerretDB cannot push down. All the
+ * engine-specific SQL of Roster is here.
+ *
+ * Why: FerretDB's PostgreSQL backend pushes a top-level scalar equality (`{field: value}`,
+ * `{field: {$eq: value}}`) down to SQL as `_jsonb->'field' @> '"value"'`, but the indexes its own
+ * createIndexes builds are btree expression indexes on `(_jsonb->'field')`, which `@>` cannot use:
+ * without the indexes below every lookup (an identity provider's `userName eq`, a token, a
+ * session) reads the whole table. A GIN index `USING gin ((_jsonb->'field') jsonb_path_ops)` can
+ * serve `@>`, provided the server plans each execution with its parameters
+ * (`plan_cache_mode=force_custom_plan`, set by embedded-postgres.ts): FerretDB sends the field name
+ * as a bind parameter, so a cached generic plan never matches the index expression.
+ *
+ * FerretDB keeps each database in a PostgreSQL schema of the same name, and in it a metadata table
+ * `_ferretdb_database_metadata` whose `_jsonb` has `_id` (the collection) and `table` (the table
+ * name, the collection name with a hash suffix). These indexes are not in that metadata, so FerretDB
+ * neither lists nor drops them; dropping a collection drops its table and them with it, which is why
+ * they are made again whenever a collection is (re)created (`ensure` runs at start and then every
+ * minute, and is idempotent and cheap when nothing is missing).
+ *
+ * Nothing correct depends on them: they only make a query FerretDB already runs faster, and on
+ * MongoDB the models' own indexes (models.ts) do that job.
+ */
+
+/** The equality keys each collection's hot paths query (repositories under src/store/). */
+export const EQUALITY_KEYS: Readonly<Record<string, readonly string[]>> = {
+  users: ['_id', 'orgId', 'userNameKey', 'emailKey', 'externalId', 'displayNameKey'],
+  groups: ['_id', 'orgId', 'displayNameKey', 'externalId', 'roleBinding'],
+  memberships: ['_id', 'orgId', 'groupId', 'userId'],
+  tokens: ['_id', 'orgId'],
+  sessions: ['_id', 'orgId', 'userId'],
+  signin_throttle: ['_id'],
+  invitations: ['_id', 'orgId', 'jobId'],
+  invitation_tokens: ['_id', 'userId'],
+  password_resets: ['_id', 'userId'],
+  organizations: ['_id'],
+  seats: ['_id'],
+  meta: ['_id'],
+  counters: ['_id'],
+  jobs: ['_id', 'orgId', 'state'],
+  import_chunks: ['_id', 'jobId'],
+  import_results: ['_id', 'jobId'],
+  import_keys: ['_id', 'jobId'],
+  audit: ['_id', 'orgId'],
+  outbox: ['_id', 'orgId'],
+};
+
+const METADATA_TABLE = '_ferretdb_database_metadata';
+const ENSURE_EVERY_MS = 60_000;
+
+function ident(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** `<table>_rg_<field>`, within PostgreSQL's 63-byte identifier limit. */
+export function ginIndexName(table: string, field: string): string {
+  const suffix = `_rg_${field.replace(/[^A-Za-z0-9_]/g, '_')}`.slice(0, 30);
+  return `${table.slice(0, 63 - suffix.length)}${suffix}`;
+}
+
+export interface OwnedIndexes {
+  /** Creates what is missing; returns how many indexes it created. */
+  ensure(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export function ownedIndexes(postgresUrl: string, schema: string, onError: (err: unknown) => void = () => undefined): OwnedIndexes {
+  const pool = new pg.Pool({ connectionString: postgresUrl, max: 2, idleTimeoutMillis: 10_000 });
+  let closed = false;
+  // pool.end() resolves before its connections are gone: the server stopping right after must not
+  // be reported as a fault.
+  pool.on('error', (err) => {
+    if (!closed) onError(err);
+  });
+  let running: Promise<number> | undefined;
+
+  const ensureOnce = async (): Promise<number> => {
+    const exists = await pool.query<{ ok: boolean }>(
+      'SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2) AS ok',
+      [schema, METADATA_TABLE],
+    );
+    if (!exists.rows[0]?.ok) return 0;
+    const collections = await pool.query<{ name: string; tbl: string }>(
+      `SELECT _jsonb->>'_id' AS name, _jsonb->>'table' AS tbl FROM ${ident(schema)}.${ident(METADATA_TABLE)}`,
+    );
+    const present = new Set(
+      (await pool.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE schemaname = $1', [schema])).rows.map((r) => r.indexname),
+    );
+    let created = 0;
+    for (const { name, tbl } of collections.rows) {
+      for (const field of EQUALITY_KEYS[name] ?? []) {
+        const index = ginIndexName(tbl, field);
+        if (present.has(index)) continue;
+        try {
+          await pool.query(
+            `CREATE INDEX IF NOT EXISTS ${ident(index)} ON ${ident(schema)}.${ident(tbl)} USING gin ((_jsonb->${pg.escapeLiteral(field)}) jsonb_path_ops)`,
+          );
+          created += 1;
+        } catch (err) {
+          // Another Roster made it at the same moment (42P07, 23505), or the collection was just
+          // dropped (42P01): the next round sees the outcome.
+          const code = (err as { code?: string }).code;
+          if (code !== '42P07' && code !== '23505' && code !== '42P01') throw err;
+        }
+      }
+    }
+    return created;
+  };
+
+  const ensure = (): Promise<number> => {
+    running ??= ensureOnce().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+  const timer = setInterval(() => {
+    ensure().catch(onError);
+  }, ENSURE_EVERY_MS);
+  timer.unref();
+  return {
+    ensure,
+    close: async () => {
+      clearInterval(timer);
+      await running?.catch(() => undefined);
+      closed = true;
+      await pool.end();
+    },
+  };
+}
+
+/**
+ * Counts and page keys read in SQL. Why: FerretDB 1.x pushes neither a count, nor a sort, nor a
+ * limit, nor `$in` down to PostgreSQL: `GET /Users?count=0`, the admin tabs' counts and an
+ * unfiltered first page made FerretDB read and decode every document of the organization in Go
+ * (360 ms for a count at 2,000 users, 3 s for a page at 10,000). In SQL, PostgreSQL counts the
+ * organization's rows from the orgId index without shipping them (still O(organization) rows in
+ * PostgreSQL, see README), and orders by `created` to return 100 ids, which are then read by _id.
+ *
+ * Semantics kept equal to the MongoDB queries they replace (`{orgId, status: {$ne: 'deleted'}}`,
+ * `{orgId, status: {$in: [...]}}`, sort `{created, _id}`): FerretDB stores a document's fields at
+ * the top level of `_jsonb` (strings as JSON strings, dates as numbers of milliseconds), a missing
+ * field is NULL and sorts first as in MongoDB, and the cluster's collation is C (initdb
+ * --locale=C), so `_id` strings order bytewise as MongoDB orders them. Used only when the store was
+ * given the embedded PostgreSQL; on any other engine the repositories run their MongoDB queries.
+ */
+export interface EngineSql {
+  /** Documents of the organization whose `status` is one of `statuses`, or (`notStatus`) is not that value. */
+  count(collection: string, orgId: string, status: { in: readonly string[] } | { ne: string }): Promise<number>;
+  /** `_id`s of the organization's documents whose status is not `notStatus`, sorted by (created, _id). */
+  pageIds(collection: string, orgId: string, notStatus: string, direction: 1 | -1, skip: number, limit: number): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export function engineSql(postgresUrl: string, schema: string, onError: (err: unknown) => void = () => undefined): EngineSql {
+  const pool = new pg.Pool({ connectionString: postgresUrl, max: 4, idleTimeoutMillis: 30_000 });
+  let closed = false;
+  pool.on('error', (err) => {
+    if (!closed) onError(err);
+  });
+  const tables = new Map<string, string>();
+  const table = async (collection: string): Promise<string | undefined> => {
+    const known = tables.get(collection);
+    if (known) return known;
+    const found = await pool.query<{ tbl: string }>(
+      `SELECT _jsonb->>'table' AS tbl FROM ${ident(schema)}.${ident(METADATA_TABLE)} WHERE _jsonb->'_id' = to_jsonb($1::text)`,
+      [collection],
+    );
+    const tbl = found.rows[0]?.tbl;
+    if (tbl) tables.set(collection, tbl);
+    return tbl;
+  };
+  /** Runs `sql` on the collection's table; a table dropped and made again under another name is looked up once more. */
+  const onTable = async <R extends pg.QueryResultRow>(collection: string, sql: (from: string) => string, params: unknown[]): Promise<R[] | undefined> => {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const tbl = await table(collection);
+      if (!tbl) return undefined;
+      try {
+        return (await pool.query<R>(sql(`${ident(schema)}.${ident(tbl)}`), params)).rows;
+      } catch (err) {
+        if ((err as { code?: string }).code !== '42P01' || attempt > 0) throw err;
+        tables.delete(collection);
+      }
+    }
+    return undefined;
+  };
+  const NOT_STATUS = `NOT COALESCE(_jsonb->'status' @> to_jsonb($2::text), false)`;
+  return {
+    count: async (collection, orgId, status) => {
+      const rows =
+        'in' in status
+          ? await onTable<{ n: string }>(
+              collection,
+              (from) => `SELECT count(*) AS n FROM ${from} WHERE _jsonb->'orgId' @> to_jsonb($1::text) AND _jsonb->'status' = ANY (SELECT to_jsonb(s) FROM unnest($2::text[]) AS s)`,
+              [orgId, [...status.in]],
+            )
+          : await onTable<{ n: string }>(
+              collection,
+              (from) => `SELECT count(*) AS n FROM ${from} WHERE _jsonb->'orgId' @> to_jsonb($1::text) AND ${NOT_STATUS}`,
+              [orgId, status.ne],
+            );
+      return Number(rows?.[0]?.n ?? 0);
+    },
+    pageIds: async (collection, orgId, notStatus, direction, skip, limit) => {
+      const order = direction === 1 ? 'ASC NULLS FIRST' : 'DESC NULLS LAST';
+      const rows = await onTable<{ id: string }>(
+        collection,
+        (from) =>
+          `SELECT _jsonb->>'_id' AS id FROM ${from} WHERE _jsonb->'orgId' @> to_jsonb($1::text) AND ${NOT_STATUS} ` +
+          `ORDER BY _jsonb->'created' ${order}, _jsonb->'_id' ${order} OFFSET $3 LIMIT $4`,
+        [orgId, notStatus, skip, limit],
+      );
+      return (rows ?? []).map((r) => r.id);
+    },
+    close: () => {
+      closed = true;
+      return pool.end();
+    },
+  };
+}
