@@ -3,10 +3,9 @@ import helmet from 'helmet';
 import { systemClock } from './domain/context.js';
 import { createAuthenticator } from './http/auth.js';
 import { errorHandler } from './http/errors.js';
-import { healthRouter, type Lifecycle } from './http/health.router.js';
+import { healthRouter } from './http/health.router.js';
 import { loadOpenapiDocument, openapiRouter } from './http/openapi.router.js';
 import { methodNotAllowed as undeclaredMethods, metricsRouter, observeRequests } from './http/metrics.js';
-import { Metrics } from './metrics.js';
 import { requestLogger } from './http/request-log.js';
 import { RateLimits } from './http/rate-limit.js';
 import { usersRouter } from './http/scim/users.router.js';
@@ -92,7 +91,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   app.use(openapiRouter({ projectRoot: config.projectRoot, baseUrl: config.baseUrl }));
 
   // The console's session cookie is accepted wherever an admin token is (README "Console").
-  const consoleSessions = new ConsoleSessions(deps.store, services.sessions);
+  const consoleSessions = new ConsoleSessions(services.organizations.repo, services.sessions);
   const authenticate = createAuthenticator(
     services.tokens,
     async (req) => {

@@ -53,6 +53,7 @@ export function createRepositories(store: Store): Repositories {
     passwordResets: new KeyedMutex(),
     invitations: new KeyedMutex(),
     jobs: new KeyedMutex(),
+    tokens: new KeyedMutex(),
   };
   return {
     users: new UserRepository(store, locks.users),
@@ -62,7 +63,7 @@ export function createRepositories(store: Store): Repositories {
     memberships: new MembershipRepository(store),
     seats: new SeatRepository(store, locks.seats),
     audit: new AuditRepository(store),
-    tokens: new TokenRepository(store),
+    tokens: new TokenRepository(store, locks.tokens),
     sessions: new SessionRepository(store, locks.sessions),
     signinThrottle: new SigninThrottleRepository(store, locks.signinThrottles),
     passwordResets: new PasswordResetRepository(store, locks.passwordResets),

@@ -25,10 +25,14 @@ export interface TokenRecord {
 
 export class TokenRepository {
   private readonly tokens: Collection<TokenRecord>;
-  /** FerretDB 1.x does not apply an update's filter atomically: rotations of one token run one at a time. */
-  private readonly rotations = new KeyedMutex();
-
-  constructor(store: Store) {
+  /**
+   * `rotations`: the tokens collection's one KeyedMutex (store/repositories.ts). FerretDB 1.x does not
+   * apply an update's filter atomically: rotations of one token run one at a time.
+   */
+  constructor(
+    store: Store,
+    private readonly rotations: KeyedMutex = new KeyedMutex(),
+  ) {
     this.tokens = store.models.Token.collection as unknown as Collection<TokenRecord>;
   }
 

@@ -6,9 +6,7 @@ import { findRole } from '../../domain/groups/roles.js';
 import { MANAGE_USERS } from '../../domain/organization-settings.js';
 import type { SessionCheck, SessionService } from '../../domain/sessions/session.service.js';
 import { SYSTEM_ACTOR } from '../../domain/users/user.service.js';
-import type { OrganizationRecord } from '../../store/organization.repository.js';
-import { OrganizationRepository } from '../../store/organization.repository.js';
-import type { Store } from '../../store/connection.js';
+import type { OrganizationRecord, OrganizationRepository } from '../../store/organization.repository.js';
 import { sameHash } from '../../domain/secrets.js';
 import { ScimError } from '../../scim/errors.js';
 import { refuse } from '../../domain/sessions/signin-refusal.js';
@@ -95,14 +93,11 @@ export const notAdministrator = (): ScimError =>
  * once.
  */
 export class ConsoleSessions {
-  readonly orgs: OrganizationRepository;
-
+  /** `orgs`: the process's one OrganizationRepository (container.ts), read-only here. */
   constructor(
-    store: Store,
+    readonly orgs: OrganizationRepository,
     private readonly sessions: SessionService,
-  ) {
-    this.orgs = new OrganizationRepository(store);
-  }
+  ) {}
 
   tokenOf(req: Request): string | undefined {
     return parseCookies(req.headers.cookie).get(CONSOLE_COOKIE) || undefined;
