@@ -43,6 +43,8 @@ import { OrganizationSettingsService } from './domain/organization-settings.js';
 import { InvitationService } from './domain/invitations/invitation.service.js';
 import { OutboxMailer, SmtpMailer } from './domain/invitations/mailer.js';
 import { OutboxRepository } from './store/outbox.repository.js';
+import { EventService } from './domain/events/event.service.js';
+import { eventStreamsRouter, ssfRouter } from './http/events/ssf.router.js';
 import { notFound } from './scim/errors.js';
 import {
   ENTERPRISE_USER_SCHEMA,
@@ -71,6 +73,7 @@ export interface Services {
   sessions: SessionService;
   passwordResets: PasswordResetService;
   imports: ImportService;
+  events: EventService;
 }
 
 export function createServices(deps: AppDeps): Services {
@@ -80,6 +83,11 @@ export function createServices(deps: AppDeps): Services {
   // PRODUCT.md "Side API": delivery by SMTP; without it, messages go to the outbox.
   const mailer = deps.config.smtpUrl ? new SmtpMailer(deps.config.smtpUrl, deps.config.smtpFrom) : new OutboxMailer(outbox, clock);
   const invitations = new InvitationService(deps.store, clock, users, mailer);
+  const groups = new GroupService(deps.store, clock, deps.logger);
+  // Lifecycle events (docs/events.md): relayed through the same repositories (and mutexes) that write.
+  const events = new EventService(deps.store, clock, deps.config.events, deps.logger, users.repo, groups.repo);
+  users.eventSink = events;
+  groups.eventSink = events;
   return {
     organizations: new OrganizationService(deps.store, clock),
     tokens: new TokenService(deps.store, clock, deps.config.operatorToken),
@@ -87,7 +95,7 @@ export function createServices(deps: AppDeps): Services {
     settings: new OrganizationSettingsService(deps.store, clock, users.audit),
     invitations,
     outbox,
-    groups: new GroupService(deps.store, clock, deps.logger),
+    groups,
     // Both listen to users.onAccessEnded: suspend, delete and password changes end sessions and reset links.
     sessions: new SessionService(deps.store, clock, users, {
       ttlHours: deps.config.sessionTtlHours,
@@ -96,6 +104,7 @@ export function createServices(deps: AppDeps): Services {
     passwordResets: new PasswordResetService(deps.store, clock, users, mailer, { ttlHours: deps.config.passwordResetTtlHours }),
     // Bulk invitations run in this process; main.ts resumes interrupted jobs at start and stops them on shutdown.
     imports: new ImportService(deps.store, clock, users, invitations, deps.logger, deps.config.imports),
+    events,
   };
 }
 
@@ -123,6 +132,8 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   app.use(openapiRouter({ projectRoot: config.projectRoot, baseUrl: config.baseUrl }));
 
   const authenticate = createAuthenticator(services.tokens);
+  // SSF transmitter (docs/events.md): /.well-known/ssf-configuration and /ssf/*.
+  app.use(ssfRouter({ events: services.events, audit: services.users.audit, baseUrl: config.baseUrl, port: config.port, authenticate: authenticate('admin') }));
   const limits = { defaultPageSize: config.defaultPageSize, maxPageSize: config.maxPageSize };
 
   const scim = express.Router();
@@ -199,6 +210,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
     importsRouter({ imports: services.imports, baseUrl: config.baseUrl, publicUrl: config.publicUrl, maxBytes: config.imports.maxBytes }),
   );
   api.use('/jobs', authenticate('admin'), jobsRouter({ imports: services.imports, baseUrl: config.baseUrl }));
+  api.use('/event-streams', authenticate('admin'), eventStreamsRouter({ events: services.events, audit: services.users.audit, baseUrl: config.baseUrl }));
   api.use((req, _res, next) => next(notFound(`no route at ${req.method} ${req.baseUrl}${req.path}`)));
   app.use('/api/v1', api);
 

@@ -46,6 +46,13 @@ const envSchema = z.object({
   ROSTER_IMPORT_BATCH_SIZE: z.coerce.number().int().min(1).max(10000),
   ROSTER_IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(64),
   ROSTER_IMPORT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100),
+  ROSTER_EVENTS_KEY: z.union([z.literal(''), z.string().regex(/^[A-Za-z0-9+/_-]{43}=?$/, 'expected 32 random bytes in base64 (openssl rand -base64 32)')]),
+  ROSTER_EVENTS_MAX_AGE_SECONDS: z.coerce.number().min(0.001).max(30 * 86400),
+  ROSTER_EVENTS_BACKOFF_BASE_MS: z.coerce.number().min(0).max(3600_000),
+  ROSTER_EVENTS_BACKOFF_MAX_MS: z.coerce.number().min(0).max(86400_000),
+  ROSTER_EVENTS_PUSH_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000),
+  ROSTER_EVENTS_RETENTION_DAYS: z.coerce.number().min(0.001).max(3650),
+  ROSTER_EVENTS_POLL_WAIT_SECONDS: z.coerce.number().min(0).max(300),
 });
 
 export interface Config {
@@ -83,6 +90,21 @@ export interface Config {
    * once by this process, and runs a job may start (crashes included) before it is marked failed.
    */
   readonly imports: { readonly maxBytes: number; readonly batchSize: number; readonly concurrency: number; readonly maxAttempts: number };
+  /**
+   * Lifecycle events (docs/events.md): the key-encryption key of the signing keys (base64, 32 bytes;
+   * empty: one is made and kept in the database, with a warning), how long a push SET is retried
+   * before its stream is paused, the backoff, one push's timeout, how long delivered SETs are kept,
+   * and how long a poll without returnImmediately waits.
+   */
+  readonly events: {
+    readonly key: string;
+    readonly maxAgeMs: number;
+    readonly backoffBaseMs: number;
+    readonly backoffMaxMs: number;
+    readonly pushTimeoutMs: number;
+    readonly retentionDays: number;
+    readonly pollWaitMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -134,6 +156,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
       batchSize: c.ROSTER_IMPORT_BATCH_SIZE,
       concurrency: c.ROSTER_IMPORT_CONCURRENCY,
       maxAttempts: c.ROSTER_IMPORT_MAX_ATTEMPTS,
+    }),
+    events: Object.freeze({
+      key: c.ROSTER_EVENTS_KEY,
+      maxAgeMs: c.ROSTER_EVENTS_MAX_AGE_SECONDS * 1000,
+      backoffBaseMs: c.ROSTER_EVENTS_BACKOFF_BASE_MS,
+      backoffMaxMs: c.ROSTER_EVENTS_BACKOFF_MAX_MS,
+      pushTimeoutMs: c.ROSTER_EVENTS_PUSH_TIMEOUT_MS,
+      retentionDays: c.ROSTER_EVENTS_RETENTION_DAYS,
+      pollWaitMs: c.ROSTER_EVENTS_POLL_WAIT_SECONDS * 1000,
     }),
   });
 }

@@ -35,6 +35,10 @@ export const AUDIT_ACTIONS = [
   'import.resumed',
   'import.completed',
   'import.failed',
+  'event_stream.created',
+  'event_stream.updated',
+  'event_stream.deleted',
+  'event_key.rotated',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -26,4 +26,8 @@ export class MetaRepository {
       throw err;
     }
   }
+
+  async get(key: string): Promise<unknown> {
+    return (await this.meta.findOne({ _id: key }))?.value;
+  }
 }

@@ -122,6 +122,9 @@ const userSchema = new Schema(
     created: Date,
     lastModified: Date,
     version: Number,
+    /** Events of changes not yet handed to the streams (docs/events.md); written with the change itself. */
+    pendingEvents: [Schema.Types.Mixed],
+    eventsPending: Boolean,
   },
   opts,
 );
@@ -141,6 +144,8 @@ userSchema.index({ status: 1, deletedAt: 1, _id: 1 }, { name: 'status_deletedAt'
 userSchema.index({ orgId: 1, status: 1, displayNameKey: 1, _id: 1 }, { name: 'org_status_displayName' });
 userSchema.index({ orgId: 1, status: 1, userName: 1, _id: 1 }, { name: 'org_status_userName' });
 userSchema.index({ orgId: 1, status: 1, created: 1, _id: 1 }, { name: 'org_status_created' });
+// The event relay's recovery sweep (documents whose events were not yet handed on).
+userSchema.index({ eventsPending: 1 }, { name: 'events_pending' });
 
 /**
  * A group holds no member array: members are documents of `memberships`, so that adding or removing
@@ -160,6 +165,9 @@ const groupSchema = new Schema(
     created: Date,
     lastModified: Date,
     version: Number,
+    /** Events of changes not yet handed to the streams (docs/events.md); written with the change itself. */
+    pendingEvents: [Schema.Types.Mixed],
+    eventsPending: Boolean,
   },
   opts,
 );
@@ -167,6 +175,7 @@ groupSchema.index({ orgId: 1, displayNameKey: 1 }, { unique: true, name: 'org_gr
 groupSchema.index({ orgId: 1, roleBinding: 1 }, { unique: true, name: 'org_group_role_unique' });
 groupSchema.index({ orgId: 1, externalId: 1 }, { name: 'org_group_externalId' });
 groupSchema.index({ orgId: 1, created: 1, _id: 1 }, { name: 'org_group_created' });
+groupSchema.index({ eventsPending: 1 }, { name: 'events_pending' });
 
 /**
  * One document per (group, user): `_id` is "<groupId>:<userId>", so adding is an idempotent insert and
@@ -373,6 +382,81 @@ const importKeySchema = new Schema(
 );
 importKeySchema.index({ orgId: 1, jobId: 1 }, { name: 'org_job' });
 
+/** SSF event streams (docs/events.md). */
+const eventStreamSchema = new Schema(
+  {
+    _id: String,
+    orgId: { type: String, required: true },
+    iss: String,
+    aud: String,
+    description: String,
+    method: String,
+    endpointUrl: String,
+    authorizationHeaderEnc: String,
+    eventsRequested: [String],
+    eventsDelivered: [String],
+    status: { type: String, enum: ['enabled', 'paused', 'disabled'] },
+    statusReason: String,
+    lastError: String,
+    lastErrorAt: Date,
+    delivered: Number,
+    retried: Number,
+    failed: Number,
+    created: Date,
+    updated: Date,
+  },
+  opts,
+);
+eventStreamSchema.index({ orgId: 1, created: 1 }, { name: 'org_created' });
+eventStreamSchema.index({ method: 1, status: 1 }, { name: 'method_status' });
+
+/** SETs owed to a stream (`_id` is the jti), in order; kept a while after delivery so a replay is recognized. */
+const eventQueueSchema = new Schema(
+  {
+    _id: String,
+    orgId: { type: String, required: true },
+    streamId: String,
+    seq: Number,
+    eventId: String,
+    kid: String,
+    set: String,
+    state: { type: String, enum: ['pending', 'delivered', 'rejected'] },
+    attempts: Number,
+    nextAttemptAt: Date,
+    firstAttemptAt: Date,
+    deliveredAt: Date,
+    lastError: String,
+    created: Date,
+  },
+  opts,
+);
+eventQueueSchema.index({ streamId: 1, state: 1, seq: 1 }, { name: 'stream_state_seq' });
+eventQueueSchema.index({ orgId: 1, state: 1, kid: 1 }, { name: 'org_state_kid' });
+eventQueueSchema.index({ state: 1, created: 1 }, { name: 'state_created' });
+
+/** Per-organization SET signing keys; the private key is encrypted (docs/events.md "Keys"). */
+const eventKeySchema = new Schema(
+  {
+    _id: String,
+    orgId: { type: String, required: true },
+    alg: String,
+    publicJwk: Schema.Types.Mixed,
+    privateKeyEnc: String,
+    state: { type: String, enum: ['active', 'retired'] },
+    created: Date,
+    retiredAt: Date,
+  },
+  opts,
+);
+eventKeySchema.index({ orgId: 1, state: 1 }, { name: 'org_state' });
+
+/** Events of changes that remove their document, confirmed by its absence (docs/events.md). */
+const eventPendingDeleteSchema = new Schema(
+  { _id: String, orgId: { type: String, required: true }, resourceType: String, resourceId: String, event: Schema.Types.Mixed, created: Date },
+  opts,
+);
+eventPendingDeleteSchema.index({ created: 1 }, { name: 'created' });
+
 export function createModels(connection: Connection) {
   return {
     Organization: connection.model('Organization', organizationSchema, 'organizations'),
@@ -393,6 +477,10 @@ export function createModels(connection: Connection) {
     Session: connection.model('Session', sessionSchema, 'sessions'),
     SigninThrottle: connection.model('SigninThrottle', signinThrottleSchema, 'signin_throttle'),
     PasswordReset: connection.model('PasswordReset', passwordResetSchema, 'password_resets'),
+    EventStream: connection.model('EventStream', eventStreamSchema, 'event_streams'),
+    EventQueue: connection.model('EventQueue', eventQueueSchema, 'event_queue'),
+    EventKey: connection.model('EventKey', eventKeySchema, 'event_keys'),
+    EventPendingDelete: connection.model('EventPendingDelete', eventPendingDeleteSchema, 'event_pending_deletes'),
   };
 }
 

@@ -2,6 +2,7 @@ import type { Collection, Filter, Sort } from 'mongodb';
 import type { Store } from './connection.js';
 import { asDuplicateKey } from './errors.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import type { ChangeEvent } from './event.repository.js';
 
 export type UserStatus = 'invited' | 'active' | 'suspended' | 'deleted';
 
@@ -78,6 +79,9 @@ export interface UserRecord {
   created: Date;
   lastModified: Date;
   version: number;
+  /** Events of changes not yet handed to the streams, written with the change (docs/events.md). */
+  pendingEvents?: ChangeEvent[];
+  eventsPending?: boolean;
 }
 
 export interface ListQuery {
@@ -293,6 +297,26 @@ export class UserRepository {
   }
 
   /**
+   * Removes handed-on events from a user, by a write conditional on its version (under the user's
+   * mutex), so a change written meanwhile is never overwritten: then the events are read again.
+   */
+  async clearEvents(id: string, eventIds: ReadonlySet<string>): Promise<void> {
+    await clearEvents(this.users as unknown as Collection<EventCarrier>, this.writes, id, eventIds);
+  }
+
+  /** Users of every organization that carry events not yet handed on (the relay's recovery sweep). */
+  async withPendingEvents(limit: number): Promise<EventCarrier[]> {
+    return (this.users as unknown as Collection<EventCarrier>)
+      .find({ eventsPending: true }, { projection: { _id: 1, orgId: 1, version: 1, pendingEvents: 1 } })
+      .limit(limit)
+      .toArray();
+  }
+
+  async pendingEventsOf(id: string): Promise<EventCarrier | null> {
+    return (this.users as unknown as Collection<EventCarrier>).findOne({ _id: id }, { projection: { _id: 1, orgId: 1, version: 1, pendingEvents: 1 } });
+  }
+
+  /**
    * Which unique key another user of the organization holds: FerretDB's
    * duplicate-key error on insert does not name the index, so the domain asks.
    */
@@ -301,5 +325,35 @@ export class UserRepository {
     if (await this.users.findOne({ ...other, userNameKey } as Filter<UserRecord>, { projection: { _id: 1 } })) return 'userName';
     if (await this.users.findOne({ ...other, emailKey } as Filter<UserRecord>, { projection: { _id: 1 } })) return 'email';
     return undefined;
+  }
+}
+
+/** A user or group as the event relay sees it. */
+export interface EventCarrier {
+  _id: string;
+  orgId: string;
+  version: number;
+  pendingEvents?: ChangeEvent[];
+  eventsPending?: boolean;
+}
+
+/** Shared by the user and group repositories: see UserRepository.clearEvents. */
+export async function clearEvents(
+  docs: Collection<EventCarrier>,
+  mutex: KeyedMutex,
+  id: string,
+  eventIds: ReadonlySet<string>,
+): Promise<void> {
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const done = await mutex.run(id, async () => {
+      const doc = await docs.findOne({ _id: id }, { projection: { _id: 1, version: 1, pendingEvents: 1 } });
+      if (!doc) return true;
+      const left = (doc.pendingEvents ?? []).filter((e) => !eventIds.has(e.id));
+      if (left.length === (doc.pendingEvents ?? []).length && left.length > 0) return true;
+      const update = left.length ? { $set: { pendingEvents: left, eventsPending: true } } : { $unset: { pendingEvents: '', eventsPending: '' } };
+      const r = await docs.updateOne({ _id: id, version: doc.version } as Filter<EventCarrier>, update as Record<string, unknown>);
+      return r.matchedCount === 1;
+    });
+    if (done) return;
   }
 }

@@ -19,6 +19,7 @@ import { GroupRepository } from '../../store/group.repository.js';
 import { MembershipRepository } from '../../store/membership.repository.js';
 import { caseInsensitiveEquality, equalityValue, idsCondition, MAX_MEMBERSHIP_FILTER_IDS, resolveConditions } from '../groups/membership-filter.js';
 import { effectiveRoles, findRole } from '../groups/roles.js';
+import { stampUserEvent, type EventSink } from '../events/record.js';
 
 /** How often a write is retried when another request changed the same user in between. */
 const MAX_WRITE_ATTEMPTS = 8;
@@ -94,6 +95,8 @@ export class UserService {
   private readonly groups: GroupRepository;
   private readonly memberships: MembershipRepository;
   private readonly accessEndedListeners: AccessEndedListener[] = [];
+  /** Told after every write that carries an event (app.ts wires the EventService). */
+  eventSink: EventSink | undefined;
 
   constructor(
     store: Store,
@@ -245,6 +248,7 @@ export class UserService {
     };
     if (input.password !== undefined) user.passwordHash = await hashPassword(input.password);
     if (options.mustChangePassword && user.passwordHash !== undefined) user.mustChangePassword = true;
+    stampUserEvent(ctx, 'create', undefined, user);
     const org = await this.org(ctx.orgId);
     checkEmailDomain(signInEmail(input), org);
     const seat = holdsSeat(status) ? await this.seats.take(org._id, org.seatLimit) : undefined;
@@ -263,12 +267,12 @@ export class UserService {
   async replace(ctx: RequestContext, id: string, body: unknown, ifMatch?: string): Promise<UserRecord> {
     const input = parseUserResource(body);
     const passwordHash = input.password !== undefined ? await hashPassword(input.password) : undefined;
-    return this.update(ctx, id, ifMatch, () => ({ input, passwordHash }));
+    return this.update(ctx, id, ifMatch, 'put', () => ({ input, passwordHash }));
   }
 
   /** PATCH: applies the operations to the current resource; retried on a concurrent change, so none is lost. */
   async patch(ctx: RequestContext, id: string, body: unknown, ifMatch?: string): Promise<UserRecord> {
-    return this.update(ctx, id, ifMatch, async (current) => {
+    return this.update(ctx, id, ifMatch, 'patch', async (current) => {
       const { resource, changed } = applyPatch(userToScim(current, ctx.scimBaseUrl), body, 'User');
       if (!changed) return undefined;
       const input = parseUserResource(resource);
@@ -295,6 +299,7 @@ export class UserService {
         version: current.version + 1,
         accessEnded: { at: now, reason: 'deleted' },
       };
+      stampUserEvent(ctx, 'delete', current, deleted);
       if (await this.repo.replace(ctx.orgId, current.version, deleted)) {
         if (holdsSeat(current.status)) await this.seats.release(ctx.orgId);
         await this.recordUser(ctx, 'user.deleted', now, current, deleted);
@@ -309,6 +314,7 @@ export class UserService {
     ctx: RequestContext,
     id: string,
     ifMatch: string | undefined,
+    kind: 'put' | 'patch',
     change: (current: UserRecord) => Promise<{ input: UserInput; passwordHash?: string | undefined } | undefined> | { input: UserInput; passwordHash?: string | undefined },
   ): Promise<UserRecord> {
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
@@ -336,6 +342,7 @@ export class UserService {
         delete user.mustChangePassword;
       }
       markAccessEnded(current, user);
+      stampUserEvent(ctx, kind, current, user);
       const activating = !holdsSeat(current.status) && holdsSeat(status);
       const org = await this.org(ctx.orgId);
       // The domain rule is checked when the sign-in email changes or access comes back, not on
@@ -389,6 +396,7 @@ export class UserService {
       user.lastModified = this.clock.now();
       user.version = current.version + 1;
       markAccessEnded(current, user);
+      stampUserEvent(ctx, 'patch', current, user);
       const activating = !holdsSeat(current.status) && holdsSeat(user.status);
       const org = await this.org(ctx.orgId);
       const email = signInEmail({ userName: user.userName, emails: user.emails ?? [] });
@@ -475,6 +483,8 @@ export class UserService {
         lastModified: now,
         version: current.version + 1,
       };
+      // Back in SCIM's view: for a receiver the resource exists again (RFC 9967 2.4.1).
+      stampUserEvent(ctx, 'create', current, restored);
       const seat: SeatHold | undefined = holdsSeat(status) ? await this.seats.take(org._id, org.seatLimit) : undefined;
       let written: boolean;
       try {
@@ -502,6 +512,9 @@ export class UserService {
     if (current.status !== 'deleted') {
       throw new ScimError(409, `User ${id} is not deleted (status "${current.status}"): delete it before deleting it permanently`);
     }
+    // Its delete event may still travel inside it: handed on before the document goes. A permanent
+    // delete is no SCIM change (the user left SCIM's view at its delete), so it has no event itself.
+    await this.eventSink?.flush('User', id);
     if (!(await this.repo.deleteIfDeleted(ctx.orgId, id))) {
       // Restored or purged between the read and the delete.
       const now = await this.repo.findAny(ctx.orgId, id);
@@ -547,6 +560,7 @@ export class UserService {
       for (const user of batch) {
         const cutoff = await cutoffOf(user.orgId);
         if (!cutoff || !user.deletedAt || user.deletedAt.getTime() > cutoff.getTime()) continue;
+        await this.eventSink?.flush('User', user._id);
         if (!(await this.repo.deleteIfDeleted(user.orgId, user._id, cutoff))) continue;
         purged += 1;
         await this.memberships.removeUser(user.orgId, user._id);
@@ -616,6 +630,8 @@ export class UserService {
     before: UserRecord | undefined,
     after: UserRecord,
   ): Promise<void> {
+    // Every write that carries an event is audited here: the one place that tells the relay.
+    if (after.pendingEvents?.length) this.eventSink?.notify('User', after._id);
     await this.audit.record({
       orgId: ctx.orgId,
       at,
@@ -646,6 +662,7 @@ export class UserService {
       lastModified: invitedAt,
       version: 1,
     };
+    stampUserEvent(ctx, 'create', undefined, user);
     const org = await this.org(ctx.orgId);
     checkEmailDomain(signInEmail(input), org);
     const seat = await this.seats.take(org._id, org.seatLimit);
@@ -681,6 +698,7 @@ export class UserService {
         lastModified: now,
         version: current.version + 1,
       };
+      stampUserEvent(ctx, 'patch', current, user);
       if (!(await this.repo.replace(ctx.orgId, current.version, user))) continue;
       await this.recordUser(ctx, 'user.updated', now, current, user);
       return user;

@@ -1,0 +1,494 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { Config } from '../../config.js';
+import type { Store } from '../../store/connection.js';
+import {
+  EventRepository,
+  type ChangeEvent,
+  type DeliveryMethod,
+  type QueueRecord,
+  type StreamRecord,
+  type StreamStatus,
+} from '../../store/event.repository.js';
+import { GroupRepository } from '../../store/group.repository.js';
+import { MetaRepository } from '../../store/meta.repository.js';
+import { UserRepository, type EventCarrier } from '../../store/user.repository.js';
+import type { Clock } from '../context.js';
+import { eventsClaim, scimSubject, SSF_VERIFICATION } from './scim-events.js';
+import { KeyWrapper, SigningKeys, signSet } from './signing-keys.js';
+
+export const PUSH: DeliveryMethod = 'urn:ietf:rfc:8935';
+export const POLL: DeliveryMethod = 'urn:ietf:rfc:8936';
+
+/** How many documents one recovery sweep reads. */
+const SWEEP_BATCH = 500;
+/** A pending delete event older than this whose document still exists belongs to a delete that failed. */
+const PENDING_DELETE_GRACE_MS = 60_000;
+/** How often the worker looks for work another process queued, and sweeps for crashed relays. */
+const IDLE_ROUND_MS = 5_000;
+
+export type EventsConfig = Config['events'];
+
+export interface PollRequest {
+  ack: string[];
+  setErrs: Record<string, { err: string; description?: string }>;
+  maxEvents?: number | undefined;
+  returnImmediately: boolean;
+}
+
+export interface DeliveryOutcome {
+  kind: 'delivered' | 'retry' | 'rejected';
+  error?: string;
+  retryAfterMs?: number;
+}
+
+/**
+ * Lifecycle events: the relay (change events → signed SETs per stream), the push worker (RFC
+ * 8935) and polling (RFC 8936). docs/events.md describes the whole.
+ *
+ * Never lost, never invented, without multi-document transactions: the event of a change is
+ * written inside the changed document, in the same single-document write as the change
+ * (`pendingEvents`). A write that fails writes no event; a write that succeeds carries its event,
+ * whatever happens to the process next. The relay then copies the events into the stream queue
+ * (`event_queue`, `_id` = the SET's jti, made deterministically from the stream and the event, so a
+ * relay that runs twice inserts nothing twice) and only then removes them from the document by a
+ * write conditional on the document's version. A crash between the two leaves the events in the
+ * document (`eventsPending: true`), where the recovery sweep finds them at start and every few
+ * seconds. The one change that removes its document (a group's DELETE) cannot carry its event:
+ * that event is written first to `event_pending_deletes` and confirmed by the document being gone
+ * (dropped when the document still exists after a grace period: the delete failed).
+ */
+export class EventService {
+  readonly repo: EventRepository;
+  private readonly users: UserRepository;
+  private readonly groups: GroupRepository;
+  private readonly meta: MetaRepository;
+  private keysPromise: Promise<SigningKeys> | undefined;
+  private wrapperPromise: Promise<KeyWrapper> | undefined;
+  private readonly dirty = new Map<string, { type: 'User' | 'Group'; id: string }>();
+  private relaying: Promise<void> | undefined;
+  private readonly streamCache = new Map<string, { at: number; streams: StreamRecord[] }>();
+  private readonly signal = new EventEmitter();
+  private lastSeq = 0;
+  private running = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly inflight = new Set<AbortController>();
+
+  constructor(
+    store: Store,
+    private readonly clock: Clock,
+    private readonly config: EventsConfig,
+    private readonly logger: Logger,
+    userRepo?: UserRepository,
+    groupRepo?: GroupRepository,
+  ) {
+    this.repo = new EventRepository(store);
+    // The same repositories (and so the same per-document mutexes) as the services that write.
+    this.users = userRepo ?? new UserRepository(store);
+    this.groups = groupRepo ?? new GroupRepository(store);
+    this.meta = new MetaRepository(store);
+    this.signal.setMaxListeners(0);
+  }
+
+  // ---- keys ----
+
+  private wrapper(): Promise<KeyWrapper> {
+    this.wrapperPromise ??= (async () => {
+      if (this.config.key) return new KeyWrapper(Buffer.from(this.config.key, 'base64'));
+      // No key-encryption key configured: one is made and kept in the database, so events work out
+      // of the box; the keys are then only as safe as the database (docs/events.md "Keys").
+      this.logger.warn('ROSTER_EVENTS_KEY is not set: event signing keys are encrypted with a key kept in the database');
+      await this.meta.claim('events-kek', randomBytes(32).toString('base64'), this.clock.now());
+      return new KeyWrapper(Buffer.from(String(await this.meta.get('events-kek')), 'base64'));
+    })();
+    return this.wrapperPromise;
+  }
+
+  async keys(): Promise<SigningKeys> {
+    this.keysPromise ??= this.wrapper().then((w) => new SigningKeys(this.repo, w, this.clock));
+    return this.keysPromise;
+  }
+
+  async wrap(secret: string): Promise<string> {
+    return (await this.wrapper()).wrap(secret);
+  }
+
+  private async unwrap(secret: string): Promise<string> {
+    return (await this.wrapper()).unwrap(secret);
+  }
+
+  // ---- relay ----
+
+  /** Called after every change that carries an event: relays it soon (never in the request). */
+  notify(type: 'User' | 'Group', id: string): void {
+    this.dirty.set(`${type}:${id}`, { type, id });
+    if (!this.relaying) this.relaying = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.relayDirty());
+  }
+
+  private async relayDirty(): Promise<void> {
+    try {
+      while (this.dirty.size) {
+        const batch = [...this.dirty.values()];
+        this.dirty.clear();
+        for (const { type, id } of batch) {
+          try {
+            const doc = type === 'User' ? await this.users.pendingEventsOf(id) : await this.groups.pendingEventsOf(id);
+            if (doc?.pendingEvents?.length) await this.relayCarrier(type, doc);
+          } catch (err) {
+            // Left in the document: the recovery sweep hands it on later.
+            this.logger.error({ err, type, id }, 'relaying events failed');
+          }
+        }
+      }
+    } finally {
+      this.relaying = undefined;
+      this.kick();
+    }
+  }
+
+  /** Hands the events a document carries to the streams, then removes them from the document. */
+  private async relayCarrier(type: 'User' | 'Group', doc: EventCarrier): Promise<void> {
+    const events = doc.pendingEvents ?? [];
+    await this.fanOut(doc.orgId, events);
+    const ids = new Set(events.map((e) => e.id));
+    if (type === 'User') await this.users.clearEvents(doc._id, ids);
+    else await this.groups.clearEvents(doc._id, ids);
+  }
+
+  async flush(type: 'User' | 'Group', id: string): Promise<void> {
+    const doc = type === 'User' ? await this.users.pendingEventsOf(id) : await this.groups.pendingEventsOf(id);
+    if (doc?.pendingEvents?.length) await this.relayCarrier(type, doc);
+  }
+
+  /** Records a delete event before the write that removes its document (see the class comment). */
+  async beforeDelete(orgId: string, event: ChangeEvent): Promise<void> {
+    await this.repo.insertPendingDelete({ _id: event.id, orgId, resourceType: event.resourceType, resourceId: event.resourceId, event, created: this.clock.now() });
+  }
+
+  /** After that write: `done` when the document is gone (the event is handed on), else dropped. */
+  async afterDelete(orgId: string, event: ChangeEvent, done: boolean): Promise<void> {
+    try {
+      if (done) await this.fanOut(orgId, [event]);
+      await this.repo.removePendingDelete(event.id);
+      this.kick();
+    } catch (err) {
+      this.logger.error({ err, eventId: event.id }, 'relaying a delete event failed; the recovery sweep will');
+    }
+  }
+
+  /** Documents and pending deletes a crash left behind (at start and every few seconds). */
+  async recover(): Promise<number> {
+    let n = 0;
+    for (const [type, docs] of [
+      ['User', await this.users.withPendingEvents(SWEEP_BATCH)],
+      ['Group', await this.groups.withPendingEvents(SWEEP_BATCH)],
+    ] as const) {
+      for (const doc of docs) {
+        if (!doc.pendingEvents?.length) {
+          await (type === 'User' ? this.users.clearEvents(doc._id, new Set()) : this.groups.clearEvents(doc._id, new Set()));
+          continue;
+        }
+        await this.relayCarrier(type, doc);
+        n += doc.pendingEvents.length;
+      }
+    }
+    const cutoff = new Date(this.clock.now().getTime() - PENDING_DELETE_GRACE_MS);
+    for (const p of await this.repo.pendingDeletesBefore(cutoff, SWEEP_BATCH)) {
+      const exists = p.resourceType === 'Group' ? await this.groups.exists(p.resourceId) : (await this.users.pendingEventsOf(p.resourceId)) !== null;
+      if (!exists) {
+        await this.fanOut(p.orgId, [p.event]);
+        n += 1;
+      }
+      await this.repo.removePendingDelete(p._id);
+    }
+    return n;
+  }
+
+  private async streamsOf(orgId: string): Promise<StreamRecord[]> {
+    const cached = this.streamCache.get(orgId);
+    if (cached && Date.now() - cached.at < 2000) return cached.streams;
+    const streams = await this.repo.listStreams(orgId);
+    this.streamCache.set(orgId, { at: Date.now(), streams });
+    return streams;
+  }
+
+  private nextSeq(): number {
+    this.lastSeq = Math.max(this.lastSeq + 1, Date.now() * 1000);
+    return this.lastSeq;
+  }
+
+  /** The jti of an event on a stream: the same whenever the relay runs. */
+  static jtiOf(streamId: string, eventId: string): string {
+    return createHash('sha256').update(`${streamId}:${eventId}`).digest('hex').slice(0, 32);
+  }
+
+  /** Signs one SET per stream that asked for the event, in the order of `events`, and queues it. */
+  private async fanOut(orgId: string, events: ChangeEvent[]): Promise<void> {
+    const streams = (await this.streamsOf(orgId)).filter((s) => s.status !== 'disabled');
+    if (!streams.length) return;
+    const { kid, key } = await (await this.keys()).active(orgId);
+    const items: QueueRecord[] = [];
+    for (const event of events) {
+      for (const stream of streams) {
+        const claim = eventsClaim(event, new Set(stream.eventsDelivered));
+        if (!claim) continue;
+        const jti = EventService.jtiOf(stream._id, event.id);
+        const claims = {
+          iss: stream.iss,
+          iat: Math.floor(this.clock.now().getTime() / 1000),
+          jti,
+          aud: stream.aud,
+          txn: event.txn,
+          sub_id: scimSubject(event),
+          events: claim,
+        };
+        items.push(this.queueItem(orgId, stream._id, jti, event.id, kid, signSet(claims, kid, key)));
+      }
+    }
+    await this.repo.enqueue(items);
+    for (const s of new Set(items.map((i) => i.streamId))) this.signal.emit(s);
+  }
+
+  private queueItem(orgId: string, streamId: string, jti: string, eventId: string, kid: string, set: string): QueueRecord {
+    const now = this.clock.now();
+    return { _id: jti, orgId, streamId, seq: this.nextSeq(), eventId, kid, set, state: 'pending', attempts: 0, nextAttemptAt: now, created: now };
+  }
+
+  /** The SSF verification event (section 8.1.4), queued like any other SET. */
+  async verify(orgId: string, stream: StreamRecord, state?: string): Promise<string> {
+    const { kid, key } = await (await this.keys()).active(orgId);
+    const jti = randomUUID().replace(/-/g, '');
+    const claims = {
+      iss: stream.iss,
+      iat: Math.floor(this.clock.now().getTime() / 1000),
+      jti,
+      aud: stream.aud,
+      sub_id: { format: 'opaque', id: stream._id },
+      events: { [SSF_VERIFICATION]: state !== undefined ? { state } : {} },
+    };
+    await this.repo.enqueue([this.queueItem(orgId, stream._id, jti, `verification:${jti}`, kid, signSet(claims, kid, key))]);
+    this.signal.emit(stream._id);
+    this.kick();
+    return jti;
+  }
+
+  streamChanged(orgId: string): void {
+    this.streamCache.delete(orgId);
+    this.kick();
+  }
+
+  // ---- push delivery (RFC 8935) ----
+
+  /** Starts the background worker (main.ts): recovery sweep, then delivery rounds. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops the worker; a push in flight is abandoned (its SET stays pending and is sent again). */
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const c of this.inflight) c.abort();
+    this.wake?.();
+    await this.loop;
+    await this.relaying;
+  }
+
+  kick(): void {
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let waitMs = IDLE_ROUND_MS;
+      try {
+        await this.recover();
+        const next = await this.deliverRound();
+        if (next !== undefined) waitMs = Math.min(waitMs, Math.max(0, next - this.clock.now().getTime()));
+        await this.repo.sweepDelivered(new Date(this.clock.now().getTime() - this.config.retentionDays * 86400_000));
+      } catch (err) {
+        this.logger.error({ err }, 'event delivery round failed');
+      }
+      if (!this.running) break;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, waitMs);
+        t.unref();
+        this.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  /**
+   * Delivers what is due on every enabled push stream; returns when the earliest retry is due
+   * (undefined: nothing waits).
+   */
+  async deliverRound(orgId?: string): Promise<number | undefined> {
+    let earliest: number | undefined;
+    const streams = (await this.repo.pushStreams()).filter((s) => orgId === undefined || s.orgId === orgId);
+    await Promise.all(
+      streams.map(async (stream) => {
+        const next = await this.deliverStream(stream);
+        if (next !== undefined) earliest = Math.min(earliest ?? next, next);
+      }),
+    );
+    return earliest;
+  }
+
+  /**
+   * One stream, in order: the first pending SET must be delivered (or rejected by the receiver)
+   * before the next is sent, so the events of one resource arrive in the order of its changes.
+   */
+  private async deliverStream(stream: StreamRecord): Promise<number | undefined> {
+    for (;;) {
+      if (!this.running && this.loop) return undefined;
+      const items = await this.repo.pendingOf(stream._id, 100);
+      if (!items.length) return undefined;
+      for (const item of items) {
+        const now = this.clock.now();
+        if (item.nextAttemptAt.getTime() > now.getTime()) return item.nextAttemptAt.getTime();
+        const outcome = await this.push(stream, item);
+        if (outcome.kind === 'delivered') {
+          await this.repo.markQueue(item._id, { state: 'delivered', deliveredAt: this.clock.now(), attempts: item.attempts + 1 });
+          await this.repo.countStream(stream._id, 'delivered');
+          continue;
+        }
+        if (outcome.kind === 'rejected') {
+          await this.repo.markQueue(item._id, { state: 'rejected', lastError: outcome.error ?? 'rejected', attempts: item.attempts + 1 });
+          await this.repo.countStream(stream._id, 'failed');
+          await this.repo.updateStream(stream.orgId, stream._id, { lastError: `SET ${item._id} rejected: ${outcome.error}`, lastErrorAt: this.clock.now() });
+          continue;
+        }
+        // Retry later: exponential backoff with full jitter, or the receiver's Retry-After.
+        const first = item.firstAttemptAt ?? now;
+        const attempts = item.attempts + 1;
+        if (now.getTime() - first.getTime() >= this.config.maxAgeMs) {
+          await this.repo.markQueue(item._id, { attempts, firstAttemptAt: first, lastError: outcome.error ?? 'failed' });
+          await this.repo.countStream(stream._id, 'failed');
+          await this.repo.updateStream(stream.orgId, stream._id, {
+            status: 'paused',
+            statusReason: `delivery failed for ${Math.round((now.getTime() - first.getTime()) / 1000)}s; events are kept until the stream is enabled again`,
+            lastError: outcome.error ?? 'failed',
+            lastErrorAt: now,
+          });
+          this.streamCache.delete(stream.orgId);
+          return undefined;
+        }
+        const backoff = Math.min(this.config.backoffMaxMs, this.config.backoffBaseMs * 2 ** Math.min(attempts - 1, 30));
+        const delay = outcome.retryAfterMs ?? Math.round(backoff / 2 + (Math.random() * backoff) / 2);
+        const nextAttemptAt = new Date(now.getTime() + delay);
+        await this.repo.markQueue(item._id, { attempts, firstAttemptAt: first, nextAttemptAt, lastError: outcome.error ?? 'failed' });
+        await this.repo.countStream(stream._id, 'retried');
+        await this.repo.updateStream(stream.orgId, stream._id, { lastError: outcome.error ?? 'failed', lastErrorAt: now });
+        return nextAttemptAt.getTime();
+      }
+    }
+  }
+
+  private async push(stream: StreamRecord, item: QueueRecord): Promise<DeliveryOutcome> {
+    if (!stream.endpointUrl) return { kind: 'rejected', error: 'the stream has no endpoint_url' };
+    const headers: Record<string, string> = { 'Content-Type': 'application/secevent+jwt', Accept: 'application/json' };
+    if (stream.authorizationHeaderEnc) headers.Authorization = await this.unwrap(stream.authorizationHeaderEnc);
+    const controller = new AbortController();
+    this.inflight.add(controller);
+    const timer = setTimeout(() => controller.abort(), this.config.pushTimeoutMs);
+    try {
+      const res = await fetch(stream.endpointUrl, { method: 'POST', headers, body: item.set, signal: controller.signal, redirect: 'manual' });
+      const text = await res.text().catch(() => '');
+      if (res.status === 202 || res.status === 200 || res.status === 204) return { kind: 'delivered' };
+      if (res.status === 429 || res.status >= 500) {
+        const retryAfter = parseRetryAfter(res.headers.get('retry-after'), this.clock.now());
+        return { kind: 'retry', error: `HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) };
+      }
+      // RFC 8935 2.3: 400 with {err, description} rejects this SET; anything else the receiver refuses too.
+      return { kind: 'rejected', error: `HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}` };
+    } catch (err) {
+      return { kind: 'retry', error: `network error: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}` };
+    } finally {
+      clearTimeout(timer);
+      this.inflight.delete(controller);
+    }
+  }
+
+  /**
+   * For tests and the benchmark: relays what is dirty and what a crash left, and delivers every
+   * push SET that can be delivered now, waiting out (configured, small) backoffs, until nothing is
+   * left to do or every stream with work is paused.
+   */
+  async drain(orgId?: string): Promise<void> {
+    const wasRunning = this.running;
+    this.running = true;
+    try {
+      for (;;) {
+        if (this.relaying) await this.relaying;
+        await this.recover();
+        const next = await this.deliverRound(orgId);
+        if (this.dirty.size || this.relaying) continue;
+        if (next === undefined) return;
+        await new Promise((r) => setTimeout(r, Math.max(0, next - this.clock.now().getTime())));
+      }
+    } finally {
+      this.running = wasRunning;
+    }
+  }
+
+  // ---- poll delivery (RFC 8936) ----
+
+  async poll(stream: StreamRecord, req: PollRequest): Promise<{ sets: Record<string, string>; moreAvailable: boolean }> {
+    const now = this.clock.now();
+    if (req.ack.length) await this.repo.ack(stream._id, req.ack, now);
+    for (const [jti, e] of Object.entries(req.setErrs)) await this.repo.reject(stream._id, jti, `${e.err}${e.description ? `: ${e.description}` : ''}`);
+    if (req.ack.length) await this.repo.countStream(stream._id, 'delivered', req.ack.length);
+    const max = Math.max(0, Math.min(req.maxEvents ?? 100, 1000));
+    if (max === 0) return { sets: {}, moreAvailable: (await this.repo.backlog(stream._id)) > 0 };
+    const read = async () => (stream.status === 'enabled' ? this.repo.pendingOf(stream._id, max + 1) : []);
+    let items = await read();
+    if (!items.length && !req.returnImmediately && this.config.pollWaitMs > 0) {
+      // Long polling (RFC 8936 2.4): answer when a SET is queued for this stream, or after the wait.
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(t);
+          this.signal.off(stream._id, done);
+          resolve();
+        };
+        const t = setTimeout(done, this.config.pollWaitMs);
+        this.signal.on(stream._id, done);
+      });
+      items = await read();
+    }
+    const sets: Record<string, string> = {};
+    for (const item of items.slice(0, max)) sets[item._id] = item.set;
+    return { sets, moreAvailable: items.length > max };
+  }
+
+  // ---- streams ----
+
+  async setStatus(orgId: string, id: string, status: StreamStatus, reason?: string): Promise<StreamRecord | null> {
+    const set: Partial<StreamRecord> = { status, updated: this.clock.now() };
+    if (reason !== undefined) set.statusReason = reason;
+    const updated = await this.repo.updateStream(orgId, id, set, reason === undefined ? ['statusReason'] : []);
+    if (updated && status === 'enabled') {
+      // Resumed: the SETs kept while it failed are tried again at once, their age counted afresh.
+      await this.repo.queue.updateMany(
+        { streamId: id, state: 'pending' } as never,
+        { $set: { nextAttemptAt: this.clock.now() }, $unset: { firstAttemptAt: '' } } as never,
+      );
+    }
+    this.streamChanged(orgId);
+    return updated;
+  }
+}
+
+/** Retry-After (RFC 9110 10.2.3): seconds or an HTTP date. */
+export function parseRetryAfter(value: string | null, now: Date): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now.getTime());
+}
