@@ -3,6 +3,7 @@ import { createLogger } from '../../../src/logger.js';
 import { EventService } from '../../../src/domain/events/event.service.js';
 import { h, newOrg, PATCH_OP, userBody, type TestOrg } from '../../support/harness.js';
 import { accept, admin, tokenFromLink } from '../admin/helpers.js';
+import { api } from '../../support/harness.js';
 import { Receiver, verifySet, type ReceivedSet } from './receiver.js';
 
 const P = 'urn:ietf:params:scim:event:prov';
@@ -156,6 +157,39 @@ describe('Lifecycle events (RFC 9967 SETs over SSF streams)', () => {
     expect(JSON.stringify(data)).to.not.include('correct horse');
   });
 
+  it('a bulk import: one create per invited row, all under the upload request as txn', async () => {
+    const org = await newOrg({ domains: ['example.com'] });
+    await pushStream(org, receiver);
+    const accepted = await api()
+      .post('/api/v1/imports')
+      .set('Authorization', `Bearer ${org.adminToken}`)
+      .set('Content-Type', 'text/csv')
+      .send('email,name\nim1@example.com,Im One\nim2@example.com,Im Two\nbad-address,Nope\n')
+      .expect(202);
+    await h().services.imports.whenDone(accepted.body.id as string);
+    await drain(org);
+    const got = receiver.acked();
+    expect(got.map(types)).to.deep.equal([['create:full'], ['create:full']]);
+    expect(got.map((s) => (s.claims.events[`${P}:create:full`]!.data as { userName: string }).userName)).to.deep.equal(['im1@example.com', 'im2@example.com']);
+    for (const s of got) expect(s.claims.txn).to.equal(accepted.headers['x-request-id']);
+  });
+
+  it('retention purge sends nothing after the delete it follows (the user already left SCIM), and loses no pending delete', async () => {
+    const org = await newOrg({ retentionDays: 1 });
+    await pushStream(org, receiver);
+    const id = (await org.scim.post('/Users', userBody('purge@example.com')).expect(201)).body.id as string;
+    await org.scim.delete(`/Users/${id}`).expect(204);
+    await h().services.events.drain('none'); // relayed (queued) now, before the clock moves
+    h().clock.advance(2 * 86400_000);
+    try {
+      await h().services.users.purgeExpired(h().clock.now());
+    } finally {
+      h().clock.reset();
+    }
+    await drain(org);
+    expect(receiver.acked().map(types)).to.deep.equal([['create:full'], ['delete']]);
+  });
+
   it('group create with a member, member add and remove, rename and delete', async () => {
     const org = await newOrg();
     const u1 = (await org.scim.post('/Users', userBody('g1@example.com')).expect(201)).body.id as string;
@@ -168,7 +202,7 @@ describe('Lifecycle events (RFC 9967 SETs over SSF streams)', () => {
     await org.scim.delete(`/Groups/${g}`).expect(204);
     await drain(org);
     const got = receiver.acked();
-    expect(got.map(types)).to.deep.equal([['create:full'], ['patch:notice'], ['patch:notice'], ['put:notice'], ['delete']]);
+    expect(got.map(types), JSON.stringify(got.map((g) => g.claims.events))).to.deep.equal([['create:full'], ['patch:notice'], ['patch:notice'], ['put:notice'], ['delete']]);
     for (const s of got) expect(s.claims.sub_id.uri).to.equal(`/Groups/${g}`);
     expect((got[0]!.claims.events[`${P}:create:full`]!.data as { members: { value: string }[] }).members.map((m) => m.value)).to.deep.equal([u1]);
     expect(got[1]!.claims.events[`${P}:patch:notice`]!.attributes).to.deep.equal(['members']);
