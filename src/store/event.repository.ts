@@ -65,13 +65,23 @@ export interface QueueRecord {
   eventId: string;
   kid: string;
   set: string;
-  state: 'pending' | 'delivered' | 'rejected';
+  state: 'pending';
   attempts: number;
   nextAttemptAt: Date;
   firstAttemptAt?: Date;
-  deliveredAt?: Date;
   lastError?: string;
   created: Date;
+}
+
+/** A SET no longer owed: delivered, or rejected by the receiver (RFC 8935 2.3, RFC 8936 setErrs). */
+export interface SentRecord {
+  _id: string;
+  orgId: string;
+  streamId: string;
+  kid: string;
+  state: 'delivered' | 'rejected';
+  at: Date;
+  error?: string;
 }
 
 /** A per-organization signing key. The private key is stored encrypted (signing-keys.ts). */
@@ -104,12 +114,14 @@ export class EventRepository {
   readonly streams: Collection<StreamRecord>;
   readonly queue: Collection<QueueRecord>;
   readonly keys: Collection<SigningKeyRecord>;
+  readonly sent: Collection<SentRecord>;
   readonly pendingDeletes: Collection<PendingDeleteRecord>;
 
   constructor(store: Store) {
     this.streams = store.models.EventStream.collection as unknown as Collection<StreamRecord>;
     this.queue = store.models.EventQueue.collection as unknown as Collection<QueueRecord>;
     this.keys = store.models.EventKey.collection as unknown as Collection<SigningKeyRecord>;
+    this.sent = store.models.EventSent.collection as unknown as Collection<SentRecord>;
     this.pendingDeletes = store.models.EventPendingDelete.collection as unknown as Collection<PendingDeleteRecord>;
   }
 
@@ -147,15 +159,31 @@ export class EventRepository {
 
   async deleteStream(orgId: string, id: string): Promise<boolean> {
     const r = await this.streams.deleteOne({ _id: id, orgId } as Filter<StreamRecord>);
-    if (r.deletedCount === 1) await this.queue.deleteMany({ streamId: id } as Filter<QueueRecord>);
+    if (r.deletedCount === 1) {
+      await this.queue.deleteMany({ streamId: id } as Filter<QueueRecord>);
+      await this.sent.deleteMany({ streamId: id } as Filter<SentRecord>);
+    }
     return r.deletedCount === 1;
   }
 
   // ---- queue ----
 
-  /** Inserts SETs; one already there (a relay that ran twice) is left as it is. */
+  /**
+   * Inserts SETs; one already queued or already sent (a relay that ran twice, or an event a
+   * concurrent write carried back into its document) is left out, so no SET is sent twice.
+   */
   async enqueue(items: QueueRecord[]): Promise<void> {
+    if (items.length === 0) return;
+    const sent = new Set<string>();
+    for (let i = 0; i < items.length; i += 500) {
+      const ids = items.slice(i, i + 500).map((x) => x._id);
+      const rows = ids.length === 1
+        ? await this.sent.find({ _id: ids[0] } as Filter<SentRecord>, { projection: { _id: 1 } }).toArray()
+        : await this.sent.find({ _id: { $in: ids } } as Filter<SentRecord>, { projection: { _id: 1 } }).toArray();
+      for (const r of rows) sent.add(r._id);
+    }
     for (const item of items) {
+      if (sent.has(item._id)) continue;
       try {
         await this.queue.insertOne(item);
       } catch (err) {
@@ -165,47 +193,53 @@ export class EventRepository {
   }
 
   async pendingOf(streamId: string, limit: number): Promise<QueueRecord[]> {
-    return this.queue
-      .find({ streamId, state: 'pending' } as Filter<QueueRecord>)
-      .sort({ seq: 1, _id: 1 })
-      .limit(limit)
-      .toArray();
+    return this.queue.find({ streamId } as Filter<QueueRecord>).sort({ seq: 1, _id: 1 }).limit(limit).toArray();
   }
 
   async backlog(streamId: string): Promise<number> {
-    return this.queue.countDocuments({ streamId, state: 'pending' } as Filter<QueueRecord>);
+    return this.queue.countDocuments({ streamId } as Filter<QueueRecord>);
   }
 
   async markQueue(id: string, set: Partial<QueueRecord>): Promise<void> {
     await this.queue.updateOne({ _id: id } as Filter<QueueRecord>, { $set: set });
   }
 
-  /** Acknowledged jtis of a polled stream: only this stream's, and only pending ones, count. */
-  async ack(streamId: string, jtis: string[], at: Date): Promise<number> {
-    if (jtis.length === 0) return 0;
-    const r = await this.queue.updateMany(
-      { _id: { $in: jtis }, streamId, state: 'pending' } as Filter<QueueRecord>,
-      { $set: { state: 'delivered', deliveredAt: at } },
-    );
-    return r.modifiedCount;
+  /** Moves a SET out of the queue: recorded as sent first, so a crash in between never sends it twice. */
+  async settle(item: Pick<QueueRecord, '_id' | 'orgId' | 'streamId' | 'kid'>, state: SentRecord['state'], at: Date, error?: string): Promise<void> {
+    const record: SentRecord = { _id: item._id, orgId: item.orgId, streamId: item.streamId, kid: item.kid, state, at };
+    if (error !== undefined) record.error = error;
+    try {
+      await this.sent.insertOne(record);
+    } catch (err) {
+      if (!asDuplicateKey(err)) throw err;
+    }
+    await this.queue.deleteOne({ _id: item._id } as Filter<QueueRecord>);
   }
 
-  async reject(streamId: string, jti: string, error: string): Promise<void> {
-    await this.queue.updateOne({ _id: jti, streamId, state: 'pending' } as Filter<QueueRecord>, { $set: { state: 'rejected', lastError: error } });
+  /** Acknowledged jtis of a polled stream: only this stream's queued ones count. Returns how many. */
+  async ack(streamId: string, jtis: string[], at: Date, state: SentRecord['state'] = 'delivered', errors: Record<string, string> = {}): Promise<number> {
+    let n = 0;
+    for (const jti of jtis) {
+      const item = await this.queue.findOne({ _id: jti } as Filter<QueueRecord>, { projection: { set: 0 } });
+      if (!item || item.streamId !== streamId) continue;
+      await this.settle(item, state, at, errors[jti]);
+      n += 1;
+    }
+    return n;
   }
 
   /**
-   * Kids that queued SETs were signed with: pending ones, and delivered ones still kept (so a
-   * receiver that verifies a little later still finds the key). A retired key stays published
-   * while any is left.
+   * Kids that SETs were signed with and are still queued or recorded as sent: a retired key stays
+   * published while any is left, so a receiver that verifies a little later still finds it.
    */
   async referencedKids(orgId: string): Promise<Set<string>> {
-    const kids = await this.queue.distinct('kid', { orgId } as Filter<QueueRecord>);
-    return new Set(kids as string[]);
+    const queued = await this.queue.distinct('kid', { orgId } as Filter<QueueRecord>);
+    const sent = await this.sent.distinct('kid', { orgId } as Filter<SentRecord>);
+    return new Set([...(queued as string[]), ...(sent as string[])]);
   }
 
-  async sweepDelivered(before: Date): Promise<void> {
-    await this.queue.deleteMany({ state: { $in: ['delivered', 'rejected'] }, created: { $lt: before } } as Filter<QueueRecord>);
+  async sweepSent(before: Date): Promise<void> {
+    await this.sent.deleteMany({ at: { $lt: before } } as Filter<SentRecord>);
   }
 
   // ---- keys ----

@@ -3,7 +3,7 @@ import type { Store } from './connection.js';
 import { asDuplicateKey } from './errors.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { ChangeEvent } from './event.repository.js';
-import { clearEvents, type EventCarrier } from './user.repository.js';
+import { CARRIES_EVENTS, clearEvents, type EventCarrier } from './user.repository.js';
 
 /** The stored group (docs/architecture.md): no member array; members live in `memberships`. */
 export interface GroupRecord {
@@ -19,7 +19,6 @@ export interface GroupRecord {
   version: number;
   /** Events of changes not yet handed to the streams, written with the change (docs/events.md). */
   pendingEvents?: ChangeEvent[];
-  eventsPending?: boolean;
 }
 
 export interface GroupListQuery {
@@ -103,13 +102,10 @@ export class GroupRepository {
       const current = await this.find(orgId, id);
       if (!current) return null;
       const after: GroupRecord = { ...current, version: current.version + 1, lastModified: at };
-      const set: Record<string, unknown> = { lastModified: at };
-      const update: Record<string, unknown> = { $inc: { version: 1 }, $set: set };
+      const update: Record<string, unknown> = { $inc: { version: 1 }, $set: { lastModified: at } };
       if (eventOf) {
         const event = eventOf(after);
         after.pendingEvents = [...(current.pendingEvents ?? []), event];
-        after.eventsPending = true;
-        set.eventsPending = true;
         update.$push = { pendingEvents: event };
       }
       await this.groups.updateOne({ _id: id, orgId } as Filter<GroupRecord>, update);
@@ -117,13 +113,13 @@ export class GroupRepository {
     });
   }
 
-  async clearEvents(id: string, eventIds: ReadonlySet<string>): Promise<void> {
-    await clearEvents(this.groups as unknown as Collection<EventCarrier>, this.writes, id, eventIds);
+  async clearEvents(id: string, events: ChangeEvent[]): Promise<void> {
+    await clearEvents(this.groups as unknown as Collection<EventCarrier>, this.writes, id, events);
   }
 
   async withPendingEvents(limit: number): Promise<EventCarrier[]> {
     return (this.groups as unknown as Collection<EventCarrier>)
-      .find({ eventsPending: true }, { projection: { _id: 1, orgId: 1, version: 1, pendingEvents: 1 } })
+      .find(CARRIES_EVENTS, { projection: { _id: 1, orgId: 1, version: 1, pendingEvents: 1 } })
       .limit(limit)
       .toArray();
   }

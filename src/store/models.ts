@@ -124,7 +124,6 @@ const userSchema = new Schema(
     version: Number,
     /** Events of changes not yet handed to the streams (docs/events.md); written with the change itself. */
     pendingEvents: [Schema.Types.Mixed],
-    eventsPending: Boolean,
   },
   opts,
 );
@@ -145,7 +144,7 @@ userSchema.index({ orgId: 1, status: 1, displayNameKey: 1, _id: 1 }, { name: 'or
 userSchema.index({ orgId: 1, status: 1, userName: 1, _id: 1 }, { name: 'org_status_userName' });
 userSchema.index({ orgId: 1, status: 1, created: 1, _id: 1 }, { name: 'org_status_created' });
 // The event relay's recovery sweep (documents whose events were not yet handed on).
-userSchema.index({ eventsPending: 1 }, { name: 'events_pending' });
+userSchema.index({ 'pendingEvents.id': 1 }, { name: 'pending_events' });
 
 /**
  * A group holds no member array: members are documents of `memberships`, so that adding or removing
@@ -167,7 +166,6 @@ const groupSchema = new Schema(
     version: Number,
     /** Events of changes not yet handed to the streams (docs/events.md); written with the change itself. */
     pendingEvents: [Schema.Types.Mixed],
-    eventsPending: Boolean,
   },
   opts,
 );
@@ -175,7 +173,7 @@ groupSchema.index({ orgId: 1, displayNameKey: 1 }, { unique: true, name: 'org_gr
 groupSchema.index({ orgId: 1, roleBinding: 1 }, { unique: true, name: 'org_group_role_unique' });
 groupSchema.index({ orgId: 1, externalId: 1 }, { name: 'org_group_externalId' });
 groupSchema.index({ orgId: 1, created: 1, _id: 1 }, { name: 'org_group_created' });
-groupSchema.index({ eventsPending: 1 }, { name: 'events_pending' });
+groupSchema.index({ 'pendingEvents.id': 1 }, { name: 'pending_events' });
 
 /**
  * One document per (group, user): `_id` is "<groupId>:<userId>", so adding is an idempotent insert and
@@ -410,7 +408,7 @@ const eventStreamSchema = new Schema(
 eventStreamSchema.index({ orgId: 1, created: 1 }, { name: 'org_created' });
 eventStreamSchema.index({ method: 1, status: 1 }, { name: 'method_status' });
 
-/** SETs owed to a stream (`_id` is the jti), in order; kept a while after delivery so a replay is recognized. */
+/** SETs owed to a stream (`_id` is the jti), in order; moved to `event_sent` once delivered. */
 const eventQueueSchema = new Schema(
   {
     _id: String,
@@ -432,7 +430,17 @@ const eventQueueSchema = new Schema(
 );
 eventQueueSchema.index({ streamId: 1, state: 1, seq: 1 }, { name: 'stream_state_seq' });
 eventQueueSchema.index({ orgId: 1, state: 1, kid: 1 }, { name: 'org_state_kid' });
-eventQueueSchema.index({ state: 1, created: 1 }, { name: 'state_created' });
+
+/**
+ * SETs delivered (or rejected by the receiver), moved out of the queue so the queue holds only what
+ * is owed; kept for ROSTER_EVENTS_RETENTION_DAYS so a relay that runs twice never sends one again.
+ */
+const eventSentSchema = new Schema(
+  { _id: String, orgId: { type: String, required: true }, streamId: String, kid: String, state: String, at: Date, error: String },
+  opts,
+);
+eventSentSchema.index({ at: 1 }, { name: 'at' });
+eventSentSchema.index({ orgId: 1, kid: 1 }, { name: 'org_kid' });
 
 /** Per-organization SET signing keys; the private key is encrypted (docs/events.md "Keys"). */
 const eventKeySchema = new Schema(
@@ -480,6 +488,7 @@ export function createModels(connection: Connection) {
     EventStream: connection.model('EventStream', eventStreamSchema, 'event_streams'),
     EventQueue: connection.model('EventQueue', eventQueueSchema, 'event_queue'),
     EventKey: connection.model('EventKey', eventKeySchema, 'event_keys'),
+    EventSent: connection.model('EventSent', eventSentSchema, 'event_sent'),
     EventPendingDelete: connection.model('EventPendingDelete', eventPendingDeleteSchema, 'event_pending_deletes'),
   };
 }

@@ -81,7 +81,6 @@ export interface UserRecord {
   version: number;
   /** Events of changes not yet handed to the streams, written with the change (docs/events.md). */
   pendingEvents?: ChangeEvent[];
-  eventsPending?: boolean;
 }
 
 export interface ListQuery {
@@ -296,18 +295,15 @@ export class UserRepository {
     });
   }
 
-  /**
-   * Removes handed-on events from a user, by a write conditional on its version (under the user's
-   * mutex), so a change written meanwhile is never overwritten: then the events are read again.
-   */
-  async clearEvents(id: string, eventIds: ReadonlySet<string>): Promise<void> {
-    await clearEvents(this.users as unknown as Collection<EventCarrier>, this.writes, id, eventIds);
+  /** Removes handed-on events from a user (see clearEvents below). */
+  async clearEvents(id: string, events: ChangeEvent[]): Promise<void> {
+    await clearEvents(this.users as unknown as Collection<EventCarrier>, this.writes, id, events);
   }
 
   /** Users of every organization that carry events not yet handed on (the relay's recovery sweep). */
   async withPendingEvents(limit: number): Promise<EventCarrier[]> {
     return (this.users as unknown as Collection<EventCarrier>)
-      .find({ eventsPending: true }, { projection: { _id: 1, orgId: 1, version: 1, pendingEvents: 1 } })
+      .find(CARRIES_EVENTS, { projection: { _id: 1, orgId: 1, version: 1, pendingEvents: 1 } })
       .limit(limit)
       .toArray();
   }
@@ -334,26 +330,21 @@ export interface EventCarrier {
   orgId: string;
   version: number;
   pendingEvents?: ChangeEvent[];
-  eventsPending?: boolean;
 }
 
-/** Shared by the user and group repositories: see UserRepository.clearEvents. */
-export async function clearEvents(
-  docs: Collection<EventCarrier>,
-  mutex: KeyedMutex,
-  id: string,
-  eventIds: ReadonlySet<string>,
-): Promise<void> {
-  for (let attempt = 0; attempt < 8; attempt++) {
-    const done = await mutex.run(id, async () => {
-      const doc = await docs.findOne({ _id: id }, { projection: { _id: 1, version: 1, pendingEvents: 1 } });
-      if (!doc) return true;
-      const left = (doc.pendingEvents ?? []).filter((e) => !eventIds.has(e.id));
-      if (left.length === (doc.pendingEvents ?? []).length && left.length > 0) return true;
-      const update = left.length ? { $set: { pendingEvents: left, eventsPending: true } } : { $unset: { pendingEvents: '', eventsPending: '' } };
-      const r = await docs.updateOne({ _id: id, version: doc.version } as Filter<EventCarrier>, update as Record<string, unknown>);
-      return r.matchedCount === 1;
-    });
-    if (done) return;
-  }
+/** Documents that carry at least one event (event ids are non-empty strings); index `pendingEvents.id`. */
+export const CARRIES_EVENTS = { 'pendingEvents.id': { $gt: '' } } as Filter<EventCarrier>;
+
+/**
+ * Removes handed-on events from a document with \$pullAll of the events exactly as they were read:
+ * an update by \`_id\` alone (the one filter FerretDB 1.x serves from an index), atomic on MongoDB and
+ * run under the document's mutex for FerretDB, so an event a concurrent write added is never
+ * removed and no field of that write is overwritten. (FerretDB 1.x ignores a conditional \$pull,
+ * which is why the events are named whole.)
+ */
+export async function clearEvents(docs: Collection<EventCarrier>, mutex: KeyedMutex, id: string, events: ChangeEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await mutex.run(id, async () => {
+    await docs.updateOne({ _id: id } as Filter<EventCarrier>, { $pullAll: { pendingEvents: events } } as Record<string, unknown>);
+  });
 }

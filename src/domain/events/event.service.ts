@@ -25,8 +25,14 @@ export const POLL: DeliveryMethod = 'urn:ietf:rfc:8936';
 const SWEEP_BATCH = 500;
 /** A pending delete event older than this whose document still exists belongs to a delete that failed. */
 const PENDING_DELETE_GRACE_MS = 60_000;
-/** How often the worker looks for work another process queued, and sweeps for crashed relays. */
+/** How often the worker looks for SETs another process queued. */
 const IDLE_ROUND_MS = 5_000;
+/**
+ * How often it sweeps for events a crashed relay left in documents (and at start). The sweep reads
+ * `pendingEvents.id` (an index on MongoDB), which FerretDB 1.x on SQLite answers by scanning, so it
+ * is not run on every round.
+ */
+const RECOVERY_MS = 60_000;
 
 export type EventsConfig = Config['events'];
 
@@ -52,10 +58,10 @@ export interface DeliveryOutcome {
  * (`pendingEvents`). A write that fails writes no event; a write that succeeds carries its event,
  * whatever happens to the process next. The relay then copies the events into the stream queue
  * (`event_queue`, `_id` = the SET's jti, made deterministically from the stream and the event, so a
- * relay that runs twice inserts nothing twice) and only then removes them from the document by a
- * write conditional on the document's version. A crash between the two leaves the events in the
- * document (`eventsPending: true`), where the recovery sweep finds them at start and every few
- * seconds. The one change that removes its document (a group's DELETE) cannot carry its event:
+ * relay that runs twice inserts nothing twice, and a SET already sent is remembered in `event_sent`)
+ * and only then removes them from the document (\$pullAll of exactly those events, so one a
+ * concurrent write added stays). A crash between the two leaves the events in the document, where
+ * the recovery sweep finds them at start and every minute. The one change that removes its document (a group's DELETE) cannot carry its event:
  * that event is written first to `event_pending_deletes` and confirmed by the document being gone
  * (dropped when the document still exists after a grace period: the delete failed).
  */
@@ -152,9 +158,8 @@ export class EventService {
   private async relayCarrier(type: 'User' | 'Group', doc: EventCarrier): Promise<void> {
     const events = doc.pendingEvents ?? [];
     await this.fanOut(doc.orgId, events);
-    const ids = new Set(events.map((e) => e.id));
-    if (type === 'User') await this.users.clearEvents(doc._id, ids);
-    else await this.groups.clearEvents(doc._id, ids);
+    if (type === 'User') await this.users.clearEvents(doc._id, events);
+    else await this.groups.clearEvents(doc._id, events);
   }
 
   async flush(type: 'User' | 'Group', id: string): Promise<void> {
@@ -186,10 +191,7 @@ export class EventService {
       ['Group', await this.groups.withPendingEvents(SWEEP_BATCH)],
     ] as const) {
       for (const doc of docs) {
-        if (!doc.pendingEvents?.length) {
-          await (type === 'User' ? this.users.clearEvents(doc._id, new Set()) : this.groups.clearEvents(doc._id, new Set()));
-          continue;
-        }
+        if (!doc.pendingEvents?.length) continue;
         await this.relayCarrier(type, doc);
         n += doc.pendingEvents.length;
       }
@@ -302,13 +304,17 @@ export class EventService {
   }
 
   private async run(): Promise<void> {
+    let lastRecovery = 0;
     while (this.running) {
       let waitMs = IDLE_ROUND_MS;
       try {
-        await this.recover();
+        if (Date.now() - lastRecovery >= RECOVERY_MS) {
+          lastRecovery = Date.now();
+          await this.recover();
+          await this.repo.sweepSent(new Date(this.clock.now().getTime() - this.config.retentionDays * 86400_000));
+        }
         const next = await this.deliverRound();
         if (next !== undefined) waitMs = Math.min(waitMs, Math.max(0, next - this.clock.now().getTime()));
-        await this.repo.sweepDelivered(new Date(this.clock.now().getTime() - this.config.retentionDays * 86400_000));
       } catch (err) {
         this.logger.error({ err }, 'event delivery round failed');
       }
@@ -355,12 +361,12 @@ export class EventService {
         if (item.nextAttemptAt.getTime() > now.getTime()) return item.nextAttemptAt.getTime();
         const outcome = await this.push(stream, item);
         if (outcome.kind === 'delivered') {
-          await this.repo.markQueue(item._id, { state: 'delivered', deliveredAt: this.clock.now(), attempts: item.attempts + 1 });
+          await this.repo.settle(item, 'delivered', this.clock.now());
           await this.repo.countStream(stream._id, 'delivered');
           continue;
         }
         if (outcome.kind === 'rejected') {
-          await this.repo.markQueue(item._id, { state: 'rejected', lastError: outcome.error ?? 'rejected', attempts: item.attempts + 1 });
+          await this.repo.settle(item, 'rejected', this.clock.now(), outcome.error ?? 'rejected');
           await this.repo.countStream(stream._id, 'failed');
           await this.repo.updateStream(stream.orgId, stream._id, { lastError: `SET ${item._id} rejected: ${outcome.error}`, lastErrorAt: this.clock.now() });
           continue;
@@ -442,9 +448,11 @@ export class EventService {
 
   async poll(stream: StreamRecord, req: PollRequest): Promise<{ sets: Record<string, string>; moreAvailable: boolean }> {
     const now = this.clock.now();
-    if (req.ack.length) await this.repo.ack(stream._id, req.ack, now);
-    for (const [jti, e] of Object.entries(req.setErrs)) await this.repo.reject(stream._id, jti, `${e.err}${e.description ? `: ${e.description}` : ''}`);
-    if (req.ack.length) await this.repo.countStream(stream._id, 'delivered', req.ack.length);
+    const acked = await this.repo.ack(stream._id, req.ack, now);
+    if (acked) await this.repo.countStream(stream._id, 'delivered', acked);
+    const errors = Object.fromEntries(Object.entries(req.setErrs).map(([jti, e]) => [jti, `${e.err}${e.description ? `: ${e.description}` : ''}`]));
+    const rejected = await this.repo.ack(stream._id, Object.keys(errors), now, 'rejected', errors);
+    if (rejected) await this.repo.countStream(stream._id, 'failed', rejected);
     const max = Math.max(0, Math.min(req.maxEvents ?? 100, 1000));
     if (max === 0) return { sets: {}, moreAvailable: (await this.repo.backlog(stream._id)) > 0 };
     const read = async () => (stream.status === 'enabled' ? this.repo.pendingOf(stream._id, max + 1) : []);
@@ -473,10 +481,12 @@ export class EventService {
     const set: Partial<StreamRecord> = { status, updated: this.clock.now() };
     if (reason !== undefined) set.statusReason = reason;
     const updated = await this.repo.updateStream(orgId, id, set, reason === undefined ? ['statusReason'] : []);
+    // SSF 1.0 8.1.2: a disabled stream holds no events; a paused one keeps them.
+    if (updated && status === 'disabled') await this.repo.queue.deleteMany({ streamId: id } as never);
     if (updated && status === 'enabled') {
       // Resumed: the SETs kept while it failed are tried again at once, their age counted afresh.
       await this.repo.queue.updateMany(
-        { streamId: id, state: 'pending' } as never,
+        { streamId: id } as never,
         { $set: { nextAttemptAt: this.clock.now() }, $unset: { firstAttemptAt: '' } } as never,
       );
     }

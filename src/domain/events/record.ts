@@ -57,7 +57,6 @@ export function stampUserEvent(ctx: RequestContext, kind: ChangeKind, before: Us
     ...(data !== undefined ? { data } : {}),
   });
   after.pendingEvents = [...(before?.pendingEvents ?? []), event];
-  after.eventsPending = true;
 }
 
 /** A group change's event; `members` changed adds "members" to the notice form's attributes. */
@@ -91,5 +90,4 @@ export function groupEvent(
 /** Puts a group change's event into the group document about to be written. */
 export function stampGroupEvent(ctx: RequestContext, kind: ChangeKind, before: GroupRecord | undefined, after: GroupRecord): void {
   after.pendingEvents = [...(before?.pendingEvents ?? []), groupEvent(ctx, kind, before, after)];
-  after.eventsPending = true;
 }

@@ -130,7 +130,6 @@ export class GroupService {
     if (input.externalId !== undefined) group.externalId = input.externalId;
     // The create event names the members the request adds (written right after the group).
     group.pendingEvents = [groupEvent(ctx, 'create', undefined, group, { members: [...new Set(members)] })];
-    group.eventsPending = true;
     // PRODUCT.md "Roles and groups": a group named like a role is bound to it when created,
     // unless another group holds that role already (the unique index on roleBinding decides).
     const role = org.roles.find((r) => r.name.toLowerCase() === group.displayNameKey);
