@@ -14,14 +14,14 @@
  *   --users U          users each organization gets first, unmeasured; changes go round-robin (default 500)
  *   --engine E         embedded database: auto | ferretdb | mongodb-memory-server (default auto)
  *   --mongodb-uri URI  use this server instead of a throwaway embedded one
+ *   --deliver-after    start push delivery only after the measured changes (the relay's cost alone)
  *
  * Prints for both sides the change requests' p50/p99, the ratio of the p50s, the events delivered
  * per second (first to last acknowledgement) and the time from the last change's answer to the
  * last acknowledged SET. Both organizations are seeded before either side is measured, so both
  * sides write into a collection of the same size. Talks to 127.0.0.1 only and cleans up after itself.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { parseArgs } from 'node:util';
 import { Cleanup, newScimOrganization, runBench, startBenchRoster } from './lib/harness.js';
 import { jsonClient } from './lib/http.js';
@@ -32,6 +32,20 @@ const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const log = (m: string) => process.stdout.write(`${m}\n`);
 
+const RECEIVER_SOURCE = `
+const { createServer } = require('node:http');
+const { parentPort } = require('node:worker_threads');
+const server = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    res.statusCode = 202;
+    res.end();
+    parentPort.postMessage({ at: performance.timeOrigin + performance.now() });
+  });
+});
+server.listen(0, '127.0.0.1', () => parentPort.postMessage({ url: 'http://127.0.0.1:' + server.address().port + '/events' }));
+`;
+
 async function main(cleanup: Cleanup): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -39,6 +53,7 @@ async function main(cleanup: Cleanup): Promise<void> {
       users: { type: 'string' },
       engine: { type: 'string' },
       'mongodb-uri': { type: 'string' },
+      'deliver-after': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -52,28 +67,29 @@ async function main(cleanup: Cleanup): Promise<void> {
   if (!Number.isInteger(changes) || changes < 1 || !Number.isInteger(users) || users < 1) throw new Error('--changes and --users must be positive integers');
   const engine = (values.engine ?? 'auto') as 'auto' | 'ferretdb' | 'mongodb-memory-server';
 
-  // The receiver: counts SETs and when the last one was acknowledged.
+  // The receiver, in a worker thread so that its HTTP handling does not share Roster's event loop:
+  // it answers 202 and reports each SET's arrival time (performance.timeOrigin-based, comparable).
   let received = 0;
   let firstAck = 0;
   let lastAck = 0;
   let waiter: { n: number; resolve: () => void } | undefined;
-  const receiver = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      received += 1;
-      lastAck = performance.now();
-      if (received === 1) firstAck = lastAck;
-      res.statusCode = 202;
-      res.end();
-      if (waiter && received >= waiter.n) waiter.resolve();
-    });
+  const worker = new Worker(RECEIVER_SOURCE, { eval: true });
+  cleanup.add('stop the receiver', () => worker.terminate().then(() => undefined));
+  const receiverUrl = await new Promise<string>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', (m: { url: string }) => resolve(m.url));
   });
-  await new Promise<void>((ok) => receiver.listen(0, '127.0.0.1', ok));
-  cleanup.add('stop the receiver', () => new Promise<void>((ok) => receiver.close(() => ok())));
-  const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/events`;
+  worker.on('message', (m: { at?: number }) => {
+    if (m.at === undefined) return;
+    received += 1;
+    lastAck = m.at - performance.timeOrigin;
+    if (received === 1) firstAck = lastAck;
+    if (waiter && received >= waiter.n) waiter.resolve();
+  });
 
   const roster = await startBenchRoster(cleanup, { engine, mongodbUri: values['mongodb-uri'], requestTimeoutMs: REQUEST_TIMEOUT_MS, log });
-  roster.services.events.start();
+  // --deliver-after: the worker starts only after the measured changes (the relay's share alone).
+  if (!values['deliver-after']) roster.services.events.start();
   cleanup.add('stop the event worker', () => roster.services.events.stop());
   log(`database: ${roster.serverName}; ${users} users per organization, ${changes} changes per side`);
 
@@ -113,6 +129,7 @@ async function main(cleanup: Cleanup): Promise<void> {
   const plain = await measure(changes, 0, patch(without));
   const streamed = await measure(changes, 0, patch(withStream));
   const lastChange = performance.now();
+  if (values['deliver-after']) roster.services.events.start();
   await new Promise<void>((resolve) => {
     if (received >= changes) resolve();
     else waiter = { n: changes, resolve };

@@ -172,11 +172,12 @@ export class EventRepository {
    * Inserts SETs; one already queued or already sent (a relay that ran twice, or an event a
    * concurrent write carried back into its document) is left out, so no SET is sent twice.
    */
-  async enqueue(items: QueueRecord[]): Promise<void> {
+  async enqueue(items: QueueRecord[], fresh: ReadonlySet<string> = new Set()): Promise<void> {
     if (items.length === 0) return;
     const sent = new Set<string>();
-    for (let i = 0; i < items.length; i += 500) {
-      const ids = items.slice(i, i + 500).map((x) => x._id);
+    const check = items.map((x) => x._id).filter((id) => !fresh.has(id));
+    for (let i = 0; i < check.length; i += 500) {
+      const ids = check.slice(i, i + 500);
       const rows = ids.length === 1
         ? await this.sent.find({ _id: ids[0] } as Filter<SentRecord>, { projection: { _id: 1 } }).toArray()
         : await this.sent.find({ _id: { $in: ids } } as Filter<SentRecord>, { projection: { _id: 1 } }).toArray();

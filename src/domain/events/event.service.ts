@@ -21,6 +21,24 @@ import { KeyWrapper, SigningKeys, signSet } from './signing-keys.js';
 export const PUSH: DeliveryMethod = 'urn:ietf:rfc:8935';
 export const POLL: DeliveryMethod = 'urn:ietf:rfc:8936';
 
+/** How long the answer "this organization has streams" is trusted (wants()). */
+const STREAM_CACHE_MS = 2000;
+/** Event ids remembered as queued, so writes can leave them out of their documents. */
+const RELAYED_IDS = 200_000;
+
+/** A set that forgets its oldest members beyond `max`. */
+class RecentIds {
+  private readonly ids = new Set<string>();
+  constructor(private readonly max: number) {}
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+  add(id: string): void {
+    this.ids.add(id);
+    if (this.ids.size > this.max) this.ids.delete(this.ids.values().next().value!);
+  }
+}
+
 /** How many documents one recovery sweep reads. */
 const SWEEP_BATCH = 500;
 /** A pending delete event older than this whose document still exists belongs to a delete that failed. */
@@ -58,10 +76,11 @@ export interface DeliveryOutcome {
  * (`pendingEvents`). A write that fails writes no event; a write that succeeds carries its event,
  * whatever happens to the process next. The relay then copies the events into the stream queue
  * (`event_queue`, `_id` = the SET's jti, made deterministically from the stream and the event, so a
- * relay that runs twice inserts nothing twice, and a SET already sent is remembered in `event_sent`)
- * and only then removes them from the document (\$pullAll of exactly those events, so one a
- * concurrent write added stays). A crash between the two leaves the events in the document, where
- * the recovery sweep finds them at start and every minute. The one change that removes its document (a group's DELETE) cannot carry its event:
+ * relay that runs twice inserts nothing twice, and a SET already sent is remembered in `event_sent`).
+ * An event leaves its document only after it was queued: the document's next write leaves out the
+ * events this process queued (isRelayed), and the recovery sweep (at start and every minute)
+ * queues what documents still carry and removes it (\$pullAll of exactly those events, so one a
+ * concurrent write added stays). A crash at any point leaves unqueued events in their documents. The one change that removes its document (a group's DELETE) cannot carry its event:
  * that event is written first to `event_pending_deletes` and confirmed by the document being gone
  * (dropped when the document still exists after a grace period: the delete failed).
  */
@@ -72,7 +91,8 @@ export class EventService {
   private readonly meta: MetaRepository;
   private keysPromise: Promise<SigningKeys> | undefined;
   private wrapperPromise: Promise<KeyWrapper> | undefined;
-  private readonly dirty = new Map<string, { type: 'User' | 'Group'; id: string }>();
+  private readonly dirty = new Map<string, { orgId: string; events: ChangeEvent[] }>();
+  private readonly relayed = new RecentIds(RELAYED_IDS);
   private relaying: Promise<void> | undefined;
   private readonly streamCache = new Map<string, { at: number; streams: StreamRecord[] }>();
   private readonly signal = new EventEmitter();
@@ -81,6 +101,8 @@ export class EventService {
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private readonly inflight = new Set<AbortController>();
+  /** The enabled push streams, re-read at most every IDLE_ROUND_MS or when a stream changes here. */
+  private pushCache: { at: number; streams: StreamRecord[] } | undefined;
 
   constructor(
     store: Store,
@@ -127,24 +149,52 @@ export class EventService {
 
   // ---- relay ----
 
-  /** Called after every change that carries an event: relays it soon (never in the request). */
-  notify(type: 'User' | 'Group', id: string): void {
-    this.dirty.set(`${type}:${id}`, { type, id });
+  /**
+   * Whether a change in this organization needs an event: it has a stream that is not disabled, or
+   * that is not known yet (then yes, and the answer is fetched for the next change). Known answers
+   * are at most STREAM_CACHE_MS old, and a stream created in this process is known at once.
+   */
+  wants(orgId: string): boolean {
+    const cached = this.streamCache.get(orgId);
+    if (!cached || Date.now() - cached.at >= STREAM_CACHE_MS) void this.streamsOf(orgId).catch(() => undefined);
+    return cached ? cached.streams.some((s) => s.status !== 'disabled') : true;
+  }
+
+  /** Events a write may leave out of its document: this process queued them (or found them sent). */
+  isRelayed(eventId: string): boolean {
+    return this.relayed.has(eventId);
+  }
+
+  /**
+   * Called after every write that carries events, with the events the written document carries
+   * (its own last): they are queued soon, outside the request. The document keeps them until its
+   * next write leaves them out (isRelayed) or the recovery sweep removes them, so the hot path
+   * costs one queue insert per stream and no second write to the document.
+   */
+  notify(type: 'User' | 'Group', id: string, orgId: string, events: ChangeEvent[]): void {
+    const key = `${type}:${id}`;
+    const entry = this.dirty.get(key);
+    if (entry) {
+      const have = new Set(entry.events.map((e) => e.id));
+      entry.events.push(...events.filter((e) => !have.has(e.id)));
+    } else this.dirty.set(key, { orgId, events: [...events] });
     if (!this.relaying) this.relaying = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.relayDirty());
   }
 
   private async relayDirty(): Promise<void> {
     try {
       while (this.dirty.size) {
-        const batch = [...this.dirty.values()];
+        const batch = [...this.dirty.entries()];
         this.dirty.clear();
-        for (const { type, id } of batch) {
+        for (const [key, { orgId, events }] of batch) {
+          const todo = events.filter((e) => !this.relayed.has(e.id));
+          if (!todo.length) continue;
           try {
-            const doc = type === 'User' ? await this.users.pendingEventsOf(id) : await this.groups.pendingEventsOf(id);
-            if (doc?.pendingEvents?.length) await this.relayCarrier(type, doc);
+            // The newest event was made by the write that told us: it cannot have been sent yet.
+            await this.fanOut(orgId, todo, new Set([events[events.length - 1]!.id]));
           } catch (err) {
-            // Left in the document: the recovery sweep hands it on later.
-            this.logger.error({ err, type, id }, 'relaying events failed');
+            // Still in the document: the recovery sweep hands it on later.
+            this.logger.error({ err, key }, 'relaying events failed');
           }
         }
       }
@@ -157,7 +207,7 @@ export class EventService {
   /** Hands the events a document carries to the streams, then removes them from the document. */
   private async relayCarrier(type: 'User' | 'Group', doc: EventCarrier): Promise<void> {
     const events = doc.pendingEvents ?? [];
-    await this.fanOut(doc.orgId, events);
+    await this.fanOut(doc.orgId, events.filter((e) => !this.relayed.has(e.id)), new Set());
     if (type === 'User') await this.users.clearEvents(doc._id, events);
     else await this.groups.clearEvents(doc._id, events);
   }
@@ -175,7 +225,7 @@ export class EventService {
   /** After that write: `done` when the document is gone (the event is handed on), else dropped. */
   async afterDelete(orgId: string, event: ChangeEvent, done: boolean): Promise<void> {
     try {
-      if (done) await this.fanOut(orgId, [event]);
+      if (done) await this.fanOut(orgId, [event], new Set([event.id]));
       await this.repo.removePendingDelete(event.id);
       this.kick();
     } catch (err) {
@@ -200,7 +250,7 @@ export class EventService {
     for (const p of await this.repo.pendingDeletesBefore(cutoff, SWEEP_BATCH)) {
       const exists = p.resourceType === 'Group' ? await this.groups.exists(p.resourceId) : (await this.users.pendingEventsOf(p.resourceId)) !== null;
       if (!exists) {
-        await this.fanOut(p.orgId, [p.event]);
+        await this.fanOut(p.orgId, [p.event], new Set());
         n += 1;
       }
       await this.repo.removePendingDelete(p._id);
@@ -210,7 +260,7 @@ export class EventService {
 
   private async streamsOf(orgId: string): Promise<StreamRecord[]> {
     const cached = this.streamCache.get(orgId);
-    if (cached && Date.now() - cached.at < 2000) return cached.streams;
+    if (cached && Date.now() - cached.at < STREAM_CACHE_MS) return cached.streams;
     const streams = await this.repo.listStreams(orgId);
     this.streamCache.set(orgId, { at: Date.now(), streams });
     return streams;
@@ -226,10 +276,18 @@ export class EventService {
     return createHash('sha256').update(`${streamId}:${eventId}`).digest('hex').slice(0, 32);
   }
 
-  /** Signs one SET per stream that asked for the event, in the order of `events`, and queues it. */
-  private async fanOut(orgId: string, events: ChangeEvent[]): Promise<void> {
+  /**
+   * Signs one SET per stream that asked for the event, in the order of `events`, and queues it
+   * (`fresh`: events just made, which need no look-up among the SETs already sent). Then they
+   * count as relayed.
+   */
+  private async fanOut(orgId: string, events: ChangeEvent[], fresh: ReadonlySet<string>): Promise<void> {
+    if (!events.length) return;
     const streams = (await this.streamsOf(orgId)).filter((s) => s.status !== 'disabled');
-    if (!streams.length) return;
+    if (!streams.length) {
+      for (const e of events) this.relayed.add(e.id);
+      return;
+    }
     const { kid, key } = await (await this.keys()).active(orgId);
     const items: QueueRecord[] = [];
     for (const event of events) {
@@ -249,7 +307,9 @@ export class EventService {
         items.push(this.queueItem(orgId, stream._id, jti, event.id, kid, signSet(claims, kid, key)));
       }
     }
-    await this.repo.enqueue(items);
+    const freshJtis = new Set(items.filter((i) => fresh.has(i.eventId)).map((i) => i._id));
+    await this.repo.enqueue(items, freshJtis);
+    for (const e of events) this.relayed.add(e.id);
     for (const s of new Set(items.map((i) => i.streamId))) this.signal.emit(s);
   }
 
@@ -270,7 +330,7 @@ export class EventService {
       sub_id: { format: 'opaque', id: stream._id },
       events: { [SSF_VERIFICATION]: state !== undefined ? { state } : {} },
     };
-    await this.repo.enqueue([this.queueItem(orgId, stream._id, jti, `verification:${jti}`, kid, signSet(claims, kid, key))]);
+    await this.repo.enqueue([this.queueItem(orgId, stream._id, jti, `verification:${jti}`, kid, signSet(claims, kid, key))], new Set([jti]));
     this.signal.emit(stream._id);
     this.kick();
     return jti;
@@ -278,7 +338,15 @@ export class EventService {
 
   streamChanged(orgId: string): void {
     this.streamCache.delete(orgId);
+    this.pushCache = undefined;
     this.kick();
+  }
+
+  private async pushStreams(): Promise<StreamRecord[]> {
+    if (this.pushCache && Date.now() - this.pushCache.at < IDLE_ROUND_MS) return this.pushCache.streams;
+    const streams = await this.repo.pushStreams();
+    this.pushCache = { at: Date.now(), streams };
+    return streams;
   }
 
   // ---- push delivery (RFC 8935) ----
@@ -337,7 +405,7 @@ export class EventService {
    */
   async deliverRound(orgId?: string): Promise<number | undefined> {
     let earliest: number | undefined;
-    const streams = (await this.repo.pushStreams()).filter((s) => orgId === undefined || s.orgId === orgId);
+    const streams = (await this.pushStreams()).filter((s) => orgId === undefined || s.orgId === orgId);
     await Promise.all(
       streams.map(async (stream) => {
         const next = await this.deliverStream(stream);
@@ -352,6 +420,16 @@ export class EventService {
    * before the next is sent, so the events of one resource arrive in the order of its changes.
    */
   private async deliverStream(stream: StreamRecord): Promise<number | undefined> {
+    // Delivered SETs are counted once per round, not with one write each.
+    let delivered = 0;
+    try {
+      return await this.deliverStreamItems(stream, () => (delivered += 1));
+    } finally {
+      if (delivered) await this.repo.countStream(stream._id, 'delivered', delivered);
+    }
+  }
+
+  private async deliverStreamItems(stream: StreamRecord, countDelivered: () => void): Promise<number | undefined> {
     for (;;) {
       if (!this.running && this.loop) return undefined;
       const items = await this.repo.pendingOf(stream._id, 100);
@@ -362,7 +440,7 @@ export class EventService {
         const outcome = await this.push(stream, item);
         if (outcome.kind === 'delivered') {
           await this.repo.settle(item, 'delivered', this.clock.now());
-          await this.repo.countStream(stream._id, 'delivered');
+          countDelivered();
           continue;
         }
         if (outcome.kind === 'rejected') {
@@ -383,7 +461,7 @@ export class EventService {
             lastError: outcome.error ?? 'failed',
             lastErrorAt: now,
           });
-          this.streamCache.delete(stream.orgId);
+          this.streamChanged(stream.orgId);
           return undefined;
         }
         const backoff = Math.min(this.config.backoffMaxMs, this.config.backoffBaseMs * 2 ** Math.min(attempts - 1, 30));

@@ -9,7 +9,11 @@ import { changedAttributes, newChangeEvent, type ChangeEvent, type ChangeKind } 
 
 /** Told after a change that carries an event was written (EventService.notify). */
 export interface EventSink {
-  notify(type: 'User' | 'Group', id: string): void;
+  /** Whether a change in the organization needs an event (it has streams, or may have). */
+  wants(orgId: string): boolean;
+  /** Whether an event was handed on already, so a later write may leave it out of its document. */
+  isRelayed(eventId: string): boolean;
+  notify(type: 'User' | 'Group', id: string, orgId: string, events: import('./scim-events.js').ChangeEvent[]): void;
   /** Hands on the events a document still carries, now: before the document is removed. */
   flush(type: 'User' | 'Group', id: string): Promise<void>;
   /** The event of a change that removes its document, recorded before that write... */
@@ -34,10 +38,31 @@ function activationOf(before: UserRecord | undefined, after: UserRecord): Change
 }
 
 /**
+ * The events a document being written keeps: those it carried that are not handed on yet
+ * (an event leaves its document only once queued; see EventService).
+ */
+function carried(sink: EventSink | undefined, before: { pendingEvents?: ChangeEvent[] } | undefined): ChangeEvent[] {
+  const events = before?.pendingEvents ?? [];
+  return sink ? events.filter((e) => !sink.isRelayed(e.id)) : events;
+}
+
+/** Sets the events a written document carries; none: the field is left out. */
+function setEvents(after: { pendingEvents?: ChangeEvent[] }, events: ChangeEvent[]): void {
+  if (events.length) after.pendingEvents = events;
+  else delete after.pendingEvents;
+}
+
+/**
  * Puts the event of a user change into the document about to be written (`after`), behind the
  * events the document still carries: the change and its event are then one write (docs/events.md).
+ * An organization without streams gets no event (`sink.wants`), but carried events always stay.
  */
-export function stampUserEvent(ctx: RequestContext, kind: ChangeKind, before: UserRecord | undefined, after: UserRecord): void {
+export function stampUserEvent(sink: EventSink | undefined, ctx: RequestContext, kind: ChangeKind, before: UserRecord | undefined, after: UserRecord): void {
+  const keep = carried(sink, before);
+  if (!sink?.wants(ctx.orgId)) {
+    setEvents(after, keep);
+    return;
+  }
   const data = kind === 'delete' ? undefined : JSON.stringify(userToScim({ ...after, pendingEvents: undefined } as UserRecord, ctx.scimBaseUrl));
   const attributes =
     kind === 'create'
@@ -56,7 +81,7 @@ export function stampUserEvent(ctx: RequestContext, kind: ChangeKind, before: Us
     attributes,
     ...(data !== undefined ? { data } : {}),
   });
-  after.pendingEvents = [...(before?.pendingEvents ?? []), event];
+  setEvents(after, [...keep, event]);
 }
 
 /** A group change's event; `members` changed adds "members" to the notice form's attributes. */
@@ -87,7 +112,8 @@ export function groupEvent(
   });
 }
 
-/** Puts a group change's event into the group document about to be written. */
-export function stampGroupEvent(ctx: RequestContext, kind: ChangeKind, before: GroupRecord | undefined, after: GroupRecord): void {
-  after.pendingEvents = [...(before?.pendingEvents ?? []), groupEvent(ctx, kind, before, after)];
+/** Puts a group change's event into the group document about to be written (as stampUserEvent). */
+export function stampGroupEvent(sink: EventSink | undefined, ctx: RequestContext, kind: ChangeKind, before: GroupRecord | undefined, after: GroupRecord): void {
+  const keep = carried(sink, before);
+  setEvents(after, sink?.wants(ctx.orgId) ? [...keep, groupEvent(ctx, kind, before, after)] : keep);
 }

@@ -129,7 +129,7 @@ export class GroupService {
     };
     if (input.externalId !== undefined) group.externalId = input.externalId;
     // The create event names the members the request adds (written right after the group).
-    group.pendingEvents = [groupEvent(ctx, 'create', undefined, group, { members: [...new Set(members)] })];
+    if (this.eventSink?.wants(ctx.orgId)) group.pendingEvents = [groupEvent(ctx, 'create', undefined, group, { members: [...new Set(members)] })];
     // PRODUCT.md "Roles and groups": a group named like a role is bound to it when created,
     // unless another group holds that role already (the unique index on roleBinding decides).
     const role = org.roles.find((r) => r.name.toLowerCase() === group.displayNameKey);
@@ -145,6 +145,7 @@ export class GroupService {
     } else {
       await this.insertOrConflict(group);
     }
+    this.told(group);
     await this.record(ctx, 'group.created', id, diffGroups(undefined, group));
     if (members.length) {
       await this.memberships.add(ctx.orgId, id, members, now);
@@ -286,15 +287,21 @@ export class GroupService {
    * update loses the event as it loses the version bump (docs/events.md "Known limits").
    */
   private async touch(ctx: RequestContext, id: string, kind: 'put' | 'patch'): Promise<GroupRecord | null> {
-    return this.repo.touch(ctx.orgId, id, this.clock.now(), (after) =>
-      groupEvent(ctx, kind, { ...after, version: after.version - 1 }, after, { membersChanged: true }),
-    );
+    const eventOf = this.eventSink?.wants(ctx.orgId)
+      ? (after: GroupRecord) => groupEvent(ctx, kind, { ...after, version: after.version - 1 }, after, { membersChanged: true })
+      : undefined;
+    const group = await this.repo.touch(ctx.orgId, id, this.clock.now(), eventOf);
+    if (group) this.told(group);
+    return group;
+  }
+
+  /** After a write: the relay is told of the events the group now carries. */
+  private told(group: GroupRecord): void {
+    if (group.pendingEvents?.length) this.eventSink?.notify('Group', group._id, group.orgId, group.pendingEvents);
   }
 
   /** One audit entry about a group (AuditService.record never throws: the change stands). */
   private async record(ctx: RequestContext, action: AuditAction, groupId: string, changes: AuditChange[]): Promise<void> {
-    // Every group write is audited here: the one place that tells the relay.
-    this.eventSink?.notify('Group', groupId);
     await this.audit.record({
       orgId: ctx.orgId,
       at: this.clock.now(),
@@ -327,8 +334,9 @@ export class GroupService {
       };
       if (input.externalId !== undefined) next.externalId = input.externalId;
       else delete next.externalId;
-      if (diffGroups(current, next).length) stampGroupEvent(ctx, kind, current, next);
+      if (diffGroups(current, next).length) stampGroupEvent(this.eventSink, ctx, kind, current, next);
       if (await this.writeGroup(ctx, current.version, next)) {
+        this.told(next);
         const changes = diffGroups(current, next);
         if (changes.length) await this.record(ctx, 'group.updated', id, changes);
         return next;
@@ -352,11 +360,11 @@ export class GroupService {
     checkIfMatch(ifMatch, current.version);
     // The group's document goes, so its event cannot travel in it: recorded first, confirmed by
     // the delete (EventService.beforeDelete); the events it still carries are handed on first.
-    const event = groupEvent(ctx, 'delete', current, current);
+    const event = this.eventSink?.wants(ctx.orgId) ? groupEvent(ctx, 'delete', current, current) : undefined;
     await this.eventSink?.flush('Group', id);
-    await this.eventSink?.beforeDelete(ctx.orgId, event);
+    if (event) await this.eventSink?.beforeDelete(ctx.orgId, event);
     const deleted = await this.repo.delete(ctx.orgId, id);
-    await this.eventSink?.afterDelete(ctx.orgId, event, deleted);
+    if (event) await this.eventSink?.afterDelete(ctx.orgId, event, deleted);
     if (!deleted) throw notFound(`Group ${id} not found`);
     await this.memberships.removeGroup(ctx.orgId, id);
     await this.record(ctx, 'group.deleted', id, diffGroups(current, undefined));

@@ -248,7 +248,7 @@ export class UserService {
     };
     if (input.password !== undefined) user.passwordHash = await hashPassword(input.password);
     if (options.mustChangePassword && user.passwordHash !== undefined) user.mustChangePassword = true;
-    stampUserEvent(ctx, 'create', undefined, user);
+    stampUserEvent(this.eventSink, ctx, 'create', undefined, user);
     const org = await this.org(ctx.orgId);
     checkEmailDomain(signInEmail(input), org);
     const seat = holdsSeat(status) ? await this.seats.take(org._id, org.seatLimit) : undefined;
@@ -299,7 +299,7 @@ export class UserService {
         version: current.version + 1,
         accessEnded: { at: now, reason: 'deleted' },
       };
-      stampUserEvent(ctx, 'delete', current, deleted);
+      stampUserEvent(this.eventSink, ctx, 'delete', current, deleted);
       if (await this.repo.replace(ctx.orgId, current.version, deleted)) {
         if (holdsSeat(current.status)) await this.seats.release(ctx.orgId);
         await this.recordUser(ctx, 'user.deleted', now, current, deleted);
@@ -342,7 +342,7 @@ export class UserService {
         delete user.mustChangePassword;
       }
       markAccessEnded(current, user);
-      stampUserEvent(ctx, kind, current, user);
+      stampUserEvent(this.eventSink, ctx, kind, current, user);
       const activating = !holdsSeat(current.status) && holdsSeat(status);
       const org = await this.org(ctx.orgId);
       // The domain rule is checked when the sign-in email changes or access comes back, not on
@@ -396,7 +396,7 @@ export class UserService {
       user.lastModified = this.clock.now();
       user.version = current.version + 1;
       markAccessEnded(current, user);
-      stampUserEvent(ctx, 'patch', current, user);
+      stampUserEvent(this.eventSink, ctx, 'patch', current, user);
       const activating = !holdsSeat(current.status) && holdsSeat(user.status);
       const org = await this.org(ctx.orgId);
       const email = signInEmail({ userName: user.userName, emails: user.emails ?? [] });
@@ -484,7 +484,7 @@ export class UserService {
         version: current.version + 1,
       };
       // Back in SCIM's view: for a receiver the resource exists again (RFC 9967 2.4.1).
-      stampUserEvent(ctx, 'create', current, restored);
+      stampUserEvent(this.eventSink, ctx, 'create', current, restored);
       const seat: SeatHold | undefined = holdsSeat(status) ? await this.seats.take(org._id, org.seatLimit) : undefined;
       let written: boolean;
       try {
@@ -631,7 +631,7 @@ export class UserService {
     after: UserRecord,
   ): Promise<void> {
     // Every write that carries an event is audited here: the one place that tells the relay.
-    if (after.pendingEvents?.length) this.eventSink?.notify('User', after._id);
+    if (after.pendingEvents?.length) this.eventSink?.notify('User', after._id, after.orgId, after.pendingEvents);
     await this.audit.record({
       orgId: ctx.orgId,
       at,
@@ -662,7 +662,7 @@ export class UserService {
       lastModified: invitedAt,
       version: 1,
     };
-    stampUserEvent(ctx, 'create', undefined, user);
+    stampUserEvent(this.eventSink, ctx, 'create', undefined, user);
     const org = await this.org(ctx.orgId);
     checkEmailDomain(signInEmail(input), org);
     const seat = await this.seats.take(org._id, org.seatLimit);
@@ -698,7 +698,7 @@ export class UserService {
         lastModified: now,
         version: current.version + 1,
       };
-      stampUserEvent(ctx, 'patch', current, user);
+      stampUserEvent(this.eventSink, ctx, 'patch', current, user);
       if (!(await this.repo.replace(ctx.orgId, current.version, user))) continue;
       await this.recordUser(ctx, 'user.updated', now, current, user);
       return user;

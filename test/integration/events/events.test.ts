@@ -270,17 +270,22 @@ describe('Lifecycle events (RFC 9967 SETs over SSF streams)', () => {
   it('events left inside a document by a crash before the relay are relayed by the recovery sweep', async () => {
     const org = await newOrg();
     await pushStream(org, receiver);
-    const users = h().services.users;
-    const sink = users.eventSink;
-    users.eventSink = undefined; // as if the process died right after the write
+    const events = h().services.events as unknown as { notify: unknown };
+    const notify = events.notify;
+    events.notify = () => undefined; // as if the process died right after the write
     try {
       await org.scim.post('/Users', userBody('orphan@example.com')).expect(201);
     } finally {
-      users.eventSink = sink;
+      events.notify = notify;
     }
+    const stored = await h().services.users.repo.pendingEventsOf((await org.scim.get('/Users?filter=userName eq "orphan@example.com"').expect(200)).body.Resources[0].id);
+    expect(stored?.pendingEvents).to.have.length(1);
     const fresh = new EventService(h().store, h().clock, h().config.events, createLogger('silent'));
     await fresh.drain(org.id);
     expect(receiver.acked().map(types)).to.deep.equal([['create:full']]);
+    // The sweep removed it from the document once queued; a second sweep sends nothing again.
+    await fresh.drain(org.id);
+    expect(receiver.acked()).to.have.length(1);
   });
 
   it('a failed change emits nothing', async () => {
