@@ -53,6 +53,7 @@ const envSchema = z.object({
   ROSTER_EVENTS_PUSH_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000),
   ROSTER_EVENTS_RETENTION_DAYS: z.coerce.number().min(0.001).max(3650),
   ROSTER_EVENTS_POLL_WAIT_SECONDS: z.coerce.number().min(0).max(300),
+  ROSTER_EVENTS_BATCH_MS: z.coerce.number().int().min(0).max(10_000),
 });
 
 export interface Config {
@@ -94,7 +95,7 @@ export interface Config {
    * Lifecycle events (docs/events.md): the key-encryption key of the signing keys (base64, 32 bytes;
    * empty: one is made and kept in the database, with a warning), how long a push SET is retried
    * before its stream is paused, the backoff, one push's timeout, how long delivered SETs are kept,
-   * and how long a poll without returnImmediately waits.
+   * how long a poll without returnImmediately waits, and the relay's batching window.
    */
   readonly events: {
     readonly key: string;
@@ -104,6 +105,7 @@ export interface Config {
     readonly pushTimeoutMs: number;
     readonly retentionDays: number;
     readonly pollWaitMs: number;
+    readonly batchMs: number;
   };
 }
 
@@ -165,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
       pushTimeoutMs: c.ROSTER_EVENTS_PUSH_TIMEOUT_MS,
       retentionDays: c.ROSTER_EVENTS_RETENTION_DAYS,
       pollWaitMs: c.ROSTER_EVENTS_POLL_WAIT_SECONDS * 1000,
+      batchMs: c.ROSTER_EVENTS_BATCH_MS,
     }),
   });
 }

@@ -183,13 +183,13 @@ export class EventRepository {
         : await this.sent.find({ _id: { $in: ids } } as Filter<SentRecord>, { projection: { _id: 1 } }).toArray();
       for (const r of rows) sent.add(r._id);
     }
-    for (const item of items) {
-      if (sent.has(item._id)) continue;
-      try {
-        await this.queue.insertOne(item);
-      } catch (err) {
-        if (!asDuplicateKey(err)) throw err;
-      }
+    const todo = items.filter((x) => !sent.has(x._id));
+    if (todo.length === 0) return;
+    try {
+      // One write for the batch; an item already queued (a relay that ran twice) is a duplicate key.
+      await this.queue.insertMany(todo, { ordered: false });
+    } catch (err) {
+      if (!allDuplicates(err)) throw err;
     }
   }
 
@@ -205,28 +205,40 @@ export class EventRepository {
     await this.queue.updateOne({ _id: id } as Filter<QueueRecord>, { $set: set });
   }
 
-  /** Moves a SET out of the queue: recorded as sent first, so a crash in between never sends it twice. */
-  async settle(item: Pick<QueueRecord, '_id' | 'orgId' | 'streamId' | 'kid'>, state: SentRecord['state'], at: Date, error?: string): Promise<void> {
-    const record: SentRecord = { _id: item._id, orgId: item.orgId, streamId: item.streamId, kid: item.kid, state, at };
-    if (error !== undefined) record.error = error;
+  /**
+   * Moves SETs out of the queue, in two writes for the batch: recorded as sent first, so a crash in
+   * between never sends one twice (a crash before it sends them again, with the same jti).
+   */
+  async settle(done: { item: Pick<QueueRecord, '_id' | 'orgId' | 'streamId' | 'kid'>; state: SentRecord['state']; at: Date; error?: string | undefined }[]): Promise<void> {
+    if (done.length === 0) return;
+    const records = done.map(({ item, state, at, error }) => {
+      const r: SentRecord = { _id: item._id, orgId: item.orgId, streamId: item.streamId, kid: item.kid, state, at };
+      if (error !== undefined) r.error = error;
+      return r;
+    });
     try {
-      await this.sent.insertOne(record);
+      await this.sent.insertMany(records, { ordered: false });
     } catch (err) {
-      if (!asDuplicateKey(err)) throw err;
+      if (!allDuplicates(err)) throw err;
     }
-    await this.queue.deleteOne({ _id: item._id } as Filter<QueueRecord>);
+    const ids = records.map((r) => r._id);
+    await this.queue.deleteMany((ids.length === 1 ? { _id: ids[0] } : { _id: { $in: ids } }) as Filter<QueueRecord>);
+  }
+
+  async sentCount(streamId: string, state: SentRecord['state']): Promise<number> {
+    return this.sent.countDocuments({ streamId, state } as Filter<SentRecord>);
   }
 
   /** Acknowledged jtis of a polled stream: only this stream's queued ones count. Returns how many. */
   async ack(streamId: string, jtis: string[], at: Date, state: SentRecord['state'] = 'delivered', errors: Record<string, string> = {}): Promise<number> {
-    let n = 0;
+    const done = [];
     for (const jti of jtis) {
       const item = await this.queue.findOne({ _id: jti } as Filter<QueueRecord>, { projection: { set: 0 } });
       if (!item || item.streamId !== streamId) continue;
-      await this.settle(item, state, at, errors[jti]);
-      n += 1;
+      done.push({ item, state, at, error: errors[jti] });
     }
-    return n;
+    await this.settle(done);
+    return done.length;
   }
 
   /**
@@ -282,4 +294,12 @@ export class EventRepository {
   async pendingDeletesBefore(before: Date, limit: number): Promise<PendingDeleteRecord[]> {
     return this.pendingDeletes.find({ created: { $lte: before } } as Filter<PendingDeleteRecord>).limit(limit).toArray();
   }
+}
+
+/** An insertMany whose only failures are duplicate keys (items that were there already). */
+function allDuplicates(err: unknown): boolean {
+  const e = err as { code?: number; writeErrors?: { code?: number }[] | { code?: number }; name?: string };
+  if (e?.code === 11000 && !e.writeErrors) return true;
+  const list = Array.isArray(e?.writeErrors) ? e.writeErrors : e?.writeErrors ? [e.writeErrors] : [];
+  return list.length > 0 && list.every((w) => w.code === 11000);
 }

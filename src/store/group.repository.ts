@@ -113,8 +113,8 @@ export class GroupRepository {
     });
   }
 
-  async clearEvents(id: string, events: ChangeEvent[]): Promise<void> {
-    await clearEvents(this.groups as unknown as Collection<EventCarrier>, this.writes, id, events);
+  async clearEvents(docs: EventCarrier[]): Promise<void> {
+    await clearEvents(this.groups as unknown as Collection<EventCarrier>, this.writes, docs);
   }
 
   async withPendingEvents(limit: number): Promise<EventCarrier[]> {

@@ -295,9 +295,9 @@ export class UserRepository {
     });
   }
 
-  /** Removes handed-on events from a user (see clearEvents below). */
-  async clearEvents(id: string, events: ChangeEvent[]): Promise<void> {
-    await clearEvents(this.users as unknown as Collection<EventCarrier>, this.writes, id, events);
+  /** Removes handed-on events from users (see clearEvents below). */
+  async clearEvents(docs: EventCarrier[]): Promise<void> {
+    await clearEvents(this.users as unknown as Collection<EventCarrier>, this.writes, docs);
   }
 
   /** Users of every organization that carry events not yet handed on (the relay's recovery sweep). */
@@ -336,15 +336,22 @@ export interface EventCarrier {
 export const CARRIES_EVENTS = { 'pendingEvents.id': { $gt: '' } } as Filter<EventCarrier>;
 
 /**
- * Removes handed-on events from a document with \$pullAll of the events exactly as they were read:
- * an update by \`_id\` alone (the one filter FerretDB 1.x serves from an index), atomic on MongoDB and
- * run under the document's mutex for FerretDB, so an event a concurrent write added is never
- * removed and no field of that write is overwritten. (FerretDB 1.x ignores a conditional \$pull,
- * which is why the events are named whole.)
+ * Removes handed-on events from documents with \$pullAll of the events exactly as they were read
+ * (pulling another document's events is a no-op, so one update serves a batch): atomic per
+ * document on MongoDB, and run holding every document's mutex for FerretDB (which applies an
+ * update as a read and a write), so an event a concurrent write added is never removed and no
+ * field of that write is overwritten. FerretDB 1.x ignores a conditional \$pull, which is why the
+ * events are named whole.
  */
-export async function clearEvents(docs: Collection<EventCarrier>, mutex: KeyedMutex, id: string, events: ChangeEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  await mutex.run(id, async () => {
-    await docs.updateOne({ _id: id } as Filter<EventCarrier>, { $pullAll: { pendingEvents: events } } as Record<string, unknown>);
-  });
+export async function clearEvents(coll: Collection<EventCarrier>, mutex: KeyedMutex, docs: EventCarrier[]): Promise<void> {
+  for (let i = 0; i < docs.length; i += 100) {
+    const chunk = docs.slice(i, i + 100).filter((d) => d.pendingEvents?.length);
+    if (!chunk.length) continue;
+    const ids = chunk.map((d) => d._id);
+    const events = chunk.flatMap((d) => d.pendingEvents ?? []);
+    await mutex.runAll(ids, async () => {
+      const filter = (ids.length === 1 ? { _id: ids[0] } : { _id: { $in: ids } }) as Filter<EventCarrier>;
+      await coll.updateMany(filter, { $pullAll: { pendingEvents: events } } as Record<string, unknown>);
+    });
+  }
 }

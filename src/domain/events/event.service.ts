@@ -39,8 +39,9 @@ class RecentIds {
   }
 }
 
-/** How many documents one recovery sweep reads. */
+/** How many documents one recovery pass reads, and how many passes one sweep makes at most. */
 const SWEEP_BATCH = 500;
+const SWEEP_PASSES = 20;
 /** A pending delete event older than this whose document still exists belongs to a delete that failed. */
 const PENDING_DELETE_GRACE_MS = 60_000;
 /** How often the worker looks for SETs another process queued. */
@@ -178,24 +179,30 @@ export class EventService {
       const have = new Set(entry.events.map((e) => e.id));
       entry.events.push(...events.filter((e) => !have.has(e.id)));
     } else this.dirty.set(key, { orgId, events: [...events] });
-    if (!this.relaying) this.relaying = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.relayDirty());
+    // Batched: the changes of one window are queued in one write (ROSTER_EVENTS_BATCH_MS).
+    if (!this.relaying) {
+      this.relaying = new Promise<void>((resolve) => (this.config.batchMs > 0 ? setTimeout(resolve, this.config.batchMs) : setImmediate(resolve))).then(() =>
+        this.relayDirty(),
+      );
+    }
   }
 
   private async relayDirty(): Promise<void> {
     try {
       while (this.dirty.size) {
-        const batch = [...this.dirty.entries()];
+        const batch = [...this.dirty.values()];
         this.dirty.clear();
-        for (const [key, { orgId, events }] of batch) {
-          const todo = events.filter((e) => !this.relayed.has(e.id));
-          if (!todo.length) continue;
-          try {
-            // The newest event was made by the write that told us: it cannot have been sent yet.
-            await this.fanOut(orgId, todo, new Set([events[events.length - 1]!.id]));
-          } catch (err) {
-            // Still in the document: the recovery sweep hands it on later.
-            this.logger.error({ err, key }, 'relaying events failed');
-          }
+        try {
+          // The newest event of each was made by the write that told us: it cannot have been sent yet.
+          const fresh = new Set(batch.map(({ events }) => events[events.length - 1]!.id));
+          // In the order of the changes across documents (a stable sort keeps each document's own order).
+          const flat = batch
+            .flatMap(({ orgId, events }) => events.filter((e) => !this.relayed.has(e.id)).map((event) => ({ orgId, event })))
+            .sort((a, b) => a.event.at.getTime() - b.event.at.getTime());
+          await this.fanOut(flat.map(({ orgId, event }) => ({ orgId, events: [event] })), fresh);
+        } catch (err) {
+          // Still in their documents: the recovery sweep hands them on later.
+          this.logger.error({ err }, 'relaying events failed');
         }
       }
     } finally {
@@ -204,17 +211,16 @@ export class EventService {
     }
   }
 
-  /** Hands the events a document carries to the streams, then removes them from the document. */
-  private async relayCarrier(type: 'User' | 'Group', doc: EventCarrier): Promise<void> {
-    const events = doc.pendingEvents ?? [];
-    await this.fanOut(doc.orgId, events.filter((e) => !this.relayed.has(e.id)), new Set());
-    if (type === 'User') await this.users.clearEvents(doc._id, events);
-    else await this.groups.clearEvents(doc._id, events);
+  /** Hands the events documents carry to the streams, then removes them from the documents. */
+  private async relayCarriers(type: 'User' | 'Group', docs: EventCarrier[]): Promise<void> {
+    await this.fanOut(docs.map((d) => ({ orgId: d.orgId, events: (d.pendingEvents ?? []).filter((e) => !this.relayed.has(e.id)) })), new Set());
+    if (type === 'User') await this.users.clearEvents(docs);
+    else await this.groups.clearEvents(docs);
   }
 
   async flush(type: 'User' | 'Group', id: string): Promise<void> {
     const doc = type === 'User' ? await this.users.pendingEventsOf(id) : await this.groups.pendingEventsOf(id);
-    if (doc?.pendingEvents?.length) await this.relayCarrier(type, doc);
+    if (doc?.pendingEvents?.length) await this.relayCarriers(type, [doc]);
   }
 
   /** Records a delete event before the write that removes its document (see the class comment). */
@@ -225,7 +231,7 @@ export class EventService {
   /** After that write: `done` when the document is gone (the event is handed on), else dropped. */
   async afterDelete(orgId: string, event: ChangeEvent, done: boolean): Promise<void> {
     try {
-      if (done) await this.fanOut(orgId, [event], new Set([event.id]));
+      if (done) await this.fanOut([{ orgId, events: [event] }], new Set([event.id]));
       await this.repo.removePendingDelete(event.id);
       this.kick();
     } catch (err) {
@@ -236,21 +242,23 @@ export class EventService {
   /** Documents and pending deletes a crash left behind (at start and every few seconds). */
   async recover(): Promise<number> {
     let n = 0;
-    for (const [type, docs] of [
-      ['User', await this.users.withPendingEvents(SWEEP_BATCH)],
-      ['Group', await this.groups.withPendingEvents(SWEEP_BATCH)],
-    ] as const) {
-      for (const doc of docs) {
-        if (!doc.pendingEvents?.length) continue;
-        await this.relayCarrier(type, doc);
-        n += doc.pendingEvents.length;
+    for (const type of ['User', 'Group'] as const) {
+      // Each pass removes what it queued, so the next finds the documents after them.
+      for (let pass = 0; pass < SWEEP_PASSES; pass++) {
+        const docs = (type === 'User' ? await this.users.withPendingEvents(SWEEP_BATCH) : await this.groups.withPendingEvents(SWEEP_BATCH)).filter(
+          (d) => d.pendingEvents?.length,
+        );
+        if (!docs.length) break;
+        await this.relayCarriers(type, docs);
+        n += docs.reduce((sum, d) => sum + d.pendingEvents!.length, 0);
+        if (docs.length < SWEEP_BATCH) break;
       }
     }
     const cutoff = new Date(this.clock.now().getTime() - PENDING_DELETE_GRACE_MS);
     for (const p of await this.repo.pendingDeletesBefore(cutoff, SWEEP_BATCH)) {
       const exists = p.resourceType === 'Group' ? await this.groups.exists(p.resourceId) : (await this.users.pendingEventsOf(p.resourceId)) !== null;
       if (!exists) {
-        await this.fanOut(p.orgId, [p.event], new Set());
+        await this.fanOut([{ orgId: p.orgId, events: [p.event] }], new Set());
         n += 1;
       }
       await this.repo.removePendingDelete(p._id);
@@ -277,39 +285,41 @@ export class EventService {
   }
 
   /**
-   * Signs one SET per stream that asked for the event, in the order of `events`, and queues it
-   * (`fresh`: events just made, which need no look-up among the SETs already sent). Then they
-   * count as relayed.
+   * Signs one SET per stream that asked for each event, in the order given, and queues them all in
+   * one write (`fresh`: events just made, which need no look-up among the SETs already sent). Then
+   * they count as relayed.
    */
-  private async fanOut(orgId: string, events: ChangeEvent[], fresh: ReadonlySet<string>): Promise<void> {
-    if (!events.length) return;
-    const streams = (await this.streamsOf(orgId)).filter((s) => s.status !== 'disabled');
-    if (!streams.length) {
-      for (const e of events) this.relayed.add(e.id);
-      return;
-    }
-    const { kid, key } = await (await this.keys()).active(orgId);
+  private async fanOut(groups: { orgId: string; events: ChangeEvent[] }[], fresh: ReadonlySet<string>): Promise<void> {
     const items: QueueRecord[] = [];
-    for (const event of events) {
-      for (const stream of streams) {
-        const claim = eventsClaim(event, new Set(stream.eventsDelivered));
-        if (!claim) continue;
-        const jti = EventService.jtiOf(stream._id, event.id);
-        const claims = {
-          iss: stream.iss,
-          iat: Math.floor(this.clock.now().getTime() / 1000),
-          jti,
-          aud: stream.aud,
-          txn: event.txn,
-          sub_id: scimSubject(event),
-          events: claim,
-        };
-        items.push(this.queueItem(orgId, stream._id, jti, event.id, kid, signSet(claims, kid, key)));
+    const relayed: string[] = [];
+    for (const { orgId, events } of groups) {
+      if (!events.length) continue;
+      relayed.push(...events.map((e) => e.id));
+      const streams = (await this.streamsOf(orgId)).filter((s) => s.status !== 'disabled');
+      if (!streams.length) continue;
+      const { kid, key } = await (await this.keys()).active(orgId);
+      for (const event of events) {
+        for (const stream of streams) {
+          // A stream is owed the changes made after it was created, not the ones before.
+          if (event.at.getTime() < stream.created.getTime()) continue;
+          const claim = eventsClaim(event, new Set(stream.eventsDelivered));
+          if (!claim) continue;
+          const jti = EventService.jtiOf(stream._id, event.id);
+          const claims = {
+            iss: stream.iss,
+            iat: Math.floor(this.clock.now().getTime() / 1000),
+            jti,
+            aud: stream.aud,
+            txn: event.txn,
+            sub_id: scimSubject(event),
+            events: claim,
+          };
+          items.push(this.queueItem(orgId, stream._id, jti, event.id, kid, signSet(claims, kid, key)));
+        }
       }
     }
-    const freshJtis = new Set(items.filter((i) => fresh.has(i.eventId)).map((i) => i._id));
-    await this.repo.enqueue(items, freshJtis);
-    for (const e of events) this.relayed.add(e.id);
+    await this.repo.enqueue(items, new Set(items.filter((i) => fresh.has(i.eventId)).map((i) => i._id)));
+    for (const id of relayed) this.relayed.add(id);
     for (const s of new Set(items.map((i) => i.streamId))) this.signal.emit(s);
   }
 
@@ -420,36 +430,37 @@ export class EventService {
    * before the next is sent, so the events of one resource arrive in the order of its changes.
    */
   private async deliverStream(stream: StreamRecord): Promise<number | undefined> {
-    // Delivered SETs are counted once per round, not with one write each.
-    let delivered = 0;
+    // SETs delivered or rejected are moved out of the queue in one batch per page (at least once:
+    // a crash before that sends them again, with the same jti).
+    const done: Parameters<EventRepository['settle']>[0] = [];
     try {
-      return await this.deliverStreamItems(stream, () => (delivered += 1));
+      return await this.deliverStreamItems(stream, done);
     } finally {
-      if (delivered) await this.repo.countStream(stream._id, 'delivered', delivered);
+      await this.repo.settle(done);
     }
   }
 
-  private async deliverStreamItems(stream: StreamRecord, countDelivered: () => void): Promise<number | undefined> {
+  private async deliverStreamItems(stream: StreamRecord, done: Parameters<EventRepository['settle']>[0]): Promise<number | undefined> {
     for (;;) {
       if (!this.running && this.loop) return undefined;
-      const items = await this.repo.pendingOf(stream._id, 100);
+      const items = (await this.repo.pendingOf(stream._id, 100 + done.length)).filter((i) => !done.some((d) => d.item._id === i._id));
       if (!items.length) return undefined;
       for (const item of items) {
+        if (!this.running && this.loop) return undefined;
         const now = this.clock.now();
         if (item.nextAttemptAt.getTime() > now.getTime()) return item.nextAttemptAt.getTime();
         const outcome = await this.push(stream, item);
         if (outcome.kind === 'delivered') {
-          await this.repo.settle(item, 'delivered', this.clock.now());
-          countDelivered();
+          done.push({ item, state: 'delivered', at: this.clock.now() });
           continue;
         }
         if (outcome.kind === 'rejected') {
-          await this.repo.settle(item, 'rejected', this.clock.now(), outcome.error ?? 'rejected');
+          done.push({ item, state: 'rejected', at: this.clock.now(), error: outcome.error ?? 'rejected' });
           await this.repo.countStream(stream._id, 'failed');
           await this.repo.updateStream(stream.orgId, stream._id, { lastError: `SET ${item._id} rejected: ${outcome.error}`, lastErrorAt: this.clock.now() });
           continue;
         }
-        // Retry later: exponential backoff with full jitter, or the receiver's Retry-After.
+        // Retry later: exponential backoff with jitter, or the receiver's Retry-After.
         const first = item.firstAttemptAt ?? now;
         const attempts = item.attempts + 1;
         if (now.getTime() - first.getTime() >= this.config.maxAgeMs) {
@@ -472,6 +483,8 @@ export class EventService {
         await this.repo.updateStream(stream.orgId, stream._id, { lastError: outcome.error ?? 'failed', lastErrorAt: now });
         return nextAttemptAt.getTime();
       }
+      // A page done: settle it before reading the next.
+      await this.repo.settle(done.splice(0));
     }
   }
 
@@ -526,8 +539,7 @@ export class EventService {
 
   async poll(stream: StreamRecord, req: PollRequest): Promise<{ sets: Record<string, string>; moreAvailable: boolean }> {
     const now = this.clock.now();
-    const acked = await this.repo.ack(stream._id, req.ack, now);
-    if (acked) await this.repo.countStream(stream._id, 'delivered', acked);
+    await this.repo.ack(stream._id, req.ack, now);
     const errors = Object.fromEntries(Object.entries(req.setErrs).map(([jti, e]) => [jti, `${e.err}${e.description ? `: ${e.description}` : ''}`]));
     const rejected = await this.repo.ack(stream._id, Object.keys(errors), now, 'rejected', errors);
     if (rejected) await this.repo.countStream(stream._id, 'failed', rejected);

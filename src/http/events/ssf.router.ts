@@ -308,7 +308,7 @@ export function eventStreamsRouter(deps: { events: EventService; audit: AuditSer
         backlog: await deps.events.repo.backlog(s._id),
         lastError: s.lastError ?? null,
         lastErrorAt: s.lastErrorAt?.toISOString() ?? null,
-        delivered: s.delivered,
+        delivered: await deps.events.repo.sentCount(s._id, 'delivered'),
         retried: s.retried,
         failed: s.failed,
         created: s.created.toISOString(),
