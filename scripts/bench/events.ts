@@ -15,6 +15,7 @@
  *   --engine E         embedded database: auto | ferretdb | mongodb-memory-server (default auto)
  *   --mongodb-uri URI  use this server instead of a throwaway embedded one
  *   --deliver-after    start push delivery only after the measured changes (the relay's cost alone)
+ *   --block B          the sides alternate in blocks of B changes (default 50)
  *
  * Prints for both sides the change requests' p50/p99, the ratio of the p50s, the events delivered
  * per second (first to last acknowledgement) and the time from the last change's answer to the
@@ -25,7 +26,7 @@ import { Worker } from 'node:worker_threads';
 import { parseArgs } from 'node:util';
 import { Cleanup, newScimOrganization, runBench, startBenchRoster } from './lib/harness.js';
 import { jsonClient } from './lib/http.js';
-import { fmtMs, fmtRate, measure } from './lib/stats.js';
+import { fmtMs, fmtRate, summarize } from './lib/stats.js';
 
 const REQUEST_TIMEOUT_MS = 60_000;
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -46,6 +47,27 @@ const server = createServer((req, res) => {
 server.listen(0, '127.0.0.1', () => parentPort.postMessage({ url: 'http://127.0.0.1:' + server.address().port + '/events' }));
 `;
 
+interface Timed {
+  samples: number[];
+  totalMs: number;
+}
+
+/** Runs `op` n times one after the other (never concurrently), timing each call. */
+async function timed(n: number, op: (i: number) => Promise<void>): Promise<Timed> {
+  const samples: number[] = [];
+  const start = performance.now();
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await op(i);
+    samples.push(performance.now() - t0);
+  }
+  return { samples, totalMs: performance.now() - start };
+}
+
+function merge(parts: Timed[]) {
+  return summarize(parts.flatMap((p) => p.samples), parts.reduce((t, p) => t + p.totalMs, 0));
+}
+
 async function main(cleanup: Cleanup): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -54,6 +76,7 @@ async function main(cleanup: Cleanup): Promise<void> {
       engine: { type: 'string' },
       'mongodb-uri': { type: 'string' },
       'deliver-after': { type: 'boolean' },
+      block: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -126,8 +149,18 @@ async function main(cleanup: Cleanup): Promise<void> {
     if (res.status !== 200) throw new Error(`PATCH answered ${res.status}`);
   };
 
-  const plain = await measure(changes, 0, patch(without));
-  const streamed = await measure(changes, 0, patch(withStream));
+  // Alternating blocks of each side, so that neither runs on a quieter machine or a smaller
+  // database than the other (the machine is shared; the audit collection grows with every change).
+  const block = Math.max(1, Math.min(changes, Number(values.block ?? 50)));
+  const plainParts: Timed[] = [];
+  const streamedParts: Timed[] = [];
+  for (let done = 0; done < changes; done += block) {
+    const n = Math.min(block, changes - done);
+    plainParts.push(await timed(n, (i) => patch(without)(done + i)));
+    streamedParts.push(await timed(n, (i) => patch(withStream)(done + i)));
+  }
+  const plain = merge(plainParts);
+  const streamed = merge(streamedParts);
   const lastChange = performance.now();
   if (values['deliver-after']) roster.services.events.start();
   await new Promise<void>((resolve) => {
