@@ -406,6 +406,8 @@ export class EventService {
         };
       });
       this.wake = undefined;
+      // Woken by new SETs: let the window's other changes join, so a round settles them together.
+      if (this.running && this.config.batchMs > 0) await new Promise((r) => setTimeout(r, this.config.batchMs).unref());
     }
   }
 
