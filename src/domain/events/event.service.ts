@@ -136,7 +136,12 @@ export class EventService {
   }
 
   async keys(): Promise<SigningKeys> {
-    this.keysPromise ??= this.wrapper().then((w) => new SigningKeys(this.repo, w, this.clock));
+    this.keysPromise ??= this.wrapper().then((w) => {
+      const keys = new SigningKeys(this.repo, w, this.clock);
+      keys.onUnreadableKey = (orgId, kid) =>
+        this.logger.error({ orgId, kid }, 'an event signing key cannot be decrypted with ROSTER_EVENTS_KEY (was it changed?); a new key replaces it');
+      return keys;
+    });
     return this.keysPromise;
   }
 
@@ -420,8 +425,13 @@ export class EventService {
     const streams = (await this.pushStreams()).filter((s) => orgId === undefined || s.orgId === orgId);
     await Promise.all(
       streams.map(async (stream) => {
-        const next = await this.deliverStream(stream);
-        if (next !== undefined) earliest = Math.min(earliest ?? next, next);
+        try {
+          const next = await this.deliverStream(stream);
+          if (next !== undefined) earliest = Math.min(earliest ?? next, next);
+        } catch (err) {
+          // One stream's trouble never stops the others.
+          this.logger.error({ err, streamId: stream._id }, 'delivering a stream failed');
+        }
       }),
     );
     return earliest;
@@ -432,6 +442,22 @@ export class EventService {
    * before the next is sent, so the events of one resource arrive in the order of its changes.
    */
   private async deliverStream(stream: StreamRecord): Promise<number | undefined> {
+    if (stream.authorizationHeaderEnc) {
+      try {
+        await this.unwrap(stream.authorizationHeaderEnc);
+      } catch {
+        // ROSTER_EVENTS_KEY changed since the header was stored: sending without it would be refused.
+        const now = this.clock.now();
+        await this.repo.updateStream(stream.orgId, stream._id, {
+          status: 'paused',
+          statusReason: 'the stored authorization_header cannot be decrypted (was ROSTER_EVENTS_KEY changed?); set it again with PATCH /ssf/streams, then enable the stream',
+          lastError: 'authorization_header unreadable',
+          lastErrorAt: now,
+        });
+        this.streamChanged(stream.orgId);
+        return undefined;
+      }
+    }
     // SETs delivered or rejected are moved out of the queue in one batch per page (at least once:
     // a crash before that sends them again, with the same jti).
     const done: Parameters<EventRepository['settle']>[0] = [];

@@ -47,6 +47,8 @@ export function signSet(claims: Record<string, unknown>, kid: string, key: KeyOb
 
 export class SigningKeys {
   private readonly cache = new Map<string, { kid: string; key: KeyObject }>();
+  /** Told when a stored key cannot be decrypted (the key-encryption key changed). */
+  onUnreadableKey: ((orgId: string, kid: string) => void) | undefined;
 
   constructor(
     private readonly repo: EventRepository,
@@ -60,7 +62,17 @@ export class SigningKeys {
     if (cached) return cached;
     let record = await this.repo.activeKey(orgId);
     if (!record) record = await this.create(orgId);
-    const entry = { kid: record._id, key: createPrivateKey(this.wrapper.unwrap(record.privateKeyEnc)) };
+    let pem: string;
+    try {
+      pem = this.wrapper.unwrap(record.privateKeyEnc);
+    } catch {
+      // ROSTER_EVENTS_KEY changed: the stored key cannot be read. A new one is made (and published);
+      // SETs already queued were signed before and still verify with the old public key.
+      this.onUnreadableKey?.(orgId, record._id);
+      record = await this.create(orgId);
+      pem = this.wrapper.unwrap(record.privateKeyEnc);
+    }
+    const entry = { kid: record._id, key: createPrivateKey(pem) };
     this.cache.set(orgId, entry);
     return entry;
   }

@@ -288,6 +288,24 @@ describe('Lifecycle events (RFC 9967 SETs over SSF streams)', () => {
     expect(receiver.acked()).to.have.length(1);
   });
 
+  it('a changed ROSTER_EVENTS_KEY pauses a stream whose authorization_header cannot be read, and makes a new signing key', async () => {
+    const org = await newOrg();
+    const streamId = await pushStream(org, receiver);
+    await org.scim.post('/Users', userBody('kek@example.com')).expect(201);
+    await h().services.events.drain('none');
+    const other = new EventService(h().store, h().clock, { ...h().config.events, key: Buffer.alloc(32, 7).toString('base64') }, createLogger('silent'));
+    await other.drain(org.id);
+    expect(receiver.received).to.have.length(0);
+    const status = (await (await ssf(org)).get(`/ssf/status?stream_id=${streamId}`).expect(200)).body;
+    expect(status.status).to.equal('paused');
+    expect(status.reason).to.match(/authorization_header cannot be decrypted/);
+    const original = (await (await h().services.events.keys()).active(org.id)).kid;
+    const replaced = (await (await other.keys()).active(org.id)).kid; // unreadable under the other key: a new one
+    expect(replaced).to.not.equal(original);
+    const published = (await (await other.keys()).jwks()).keys.map((k) => k.kid);
+    expect(published).to.include(replaced);
+  });
+
   it('a failed change emits nothing', async () => {
     const org = await newOrg();
     await pushStream(org, receiver);
