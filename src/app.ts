@@ -56,6 +56,8 @@ import { ConsoleSetup } from './domain/console/console-setup.js';
 import { ConsoleSessions } from './http/console/console-session.js';
 import { consoleApp, publicPagesApp } from './http/console/console.router.js';
 import { externalBaseUrl } from './http/respond.js';
+import { EventService } from './domain/events/event.service.js';
+import { eventStreamsRouter, ssfRouter } from './http/events/ssf.router.js';
 import { notFound } from './scim/errors.js';
 import {
   DISCOVERY_SCHEMAS,
@@ -92,6 +94,7 @@ export interface Services {
   schemaExtensions: SchemaExtensionService;
   consoleSetup: ConsoleSetup;
   metrics: Metrics;
+  events: EventService;
 }
 
 export function createServices(deps: AppDeps): Services {
@@ -105,6 +108,11 @@ export function createServices(deps: AppDeps): Services {
   const mailer = deps.config.smtpUrl ? new SmtpMailer(deps.config.smtpUrl, deps.config.smtpFrom) : new OutboxMailer(outbox, clock);
   const invitations = new InvitationService(deps.store, clock, users, mailer);
   const schemaExtensions = new SchemaExtensionService(deps.store, clock);
+  const groups = new GroupService(deps.store, clock, deps.logger);
+  // Lifecycle events (docs/events.md): relayed through the same repositories (and mutexes) that write.
+  const events = new EventService(deps.store, clock, deps.config.events, deps.logger, users.repo, groups.repo);
+  users.eventSink = events;
+  groups.eventSink = events;
   return {
     organizations: new OrganizationService(deps.store, clock),
     tokens: new TokenService(deps.store, clock, deps.config.operatorToken),
@@ -112,7 +120,7 @@ export function createServices(deps: AppDeps): Services {
     settings: new OrganizationSettingsService(deps.store, clock, users.audit),
     invitations,
     outbox,
-    groups: new GroupService(deps.store, clock, deps.logger),
+    groups,
     // Both listen to users.onAccessEnded: suspend, delete and password changes end sessions and reset links.
     sessions: new SessionService(deps.store, clock, users, {
       ttlHours: deps.config.sessionTtlHours,
@@ -127,6 +135,7 @@ export function createServices(deps: AppDeps): Services {
     // The console's one-time first-administrator link (README "Console").
     consoleSetup: new ConsoleSetup(deps.store, clock, users),
     metrics,
+    events,
   };
 }
 
@@ -178,6 +187,8 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
     },
     rateLimits,
   );
+  // SSF transmitter (docs/events.md): /.well-known/ssf-configuration and /ssf/*.
+  app.use(ssfRouter({ events: services.events, audit: services.users.audit, baseUrl: config.baseUrl, port: config.port, authenticate: authenticate('admin') }));
   const limits = { defaultPageSize: config.defaultPageSize, maxPageSize: config.maxPageSize };
 
   const scim = express.Router();
@@ -272,6 +283,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
     schemaExtensionsRouter({ extensions: services.schemaExtensions, audit: services.users.audit, baseUrl: config.baseUrl }),
   );
   api.use('/jobs', authenticate('admin'), jobsRouter({ imports: services.imports, baseUrl: config.baseUrl }));
+  api.use('/event-streams', authenticate('admin'), eventStreamsRouter({ events: services.events, audit: services.users.audit, baseUrl: config.baseUrl }));
   api.use((req, _res, next) => next(notFound(`no route at ${req.method} ${req.baseUrl}${req.path}`)));
   app.use('/api/v1', api);
 

@@ -13,6 +13,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { diffGroups, memberChanges } from '../audit/group-diff.js';
 import type { Clock, RequestContext } from '../context.js';
 import { newId } from '../tokens.js';
+import { groupEvent, stampGroupEvent, type EventSink } from '../events/record.js';
 import { checkIfMatch } from '../users/user.service.js';
 import { groupToScim, parseGroupResource, type GroupInput } from './group.mapper.js';
 import { splitGroupPatch, type MemberOp } from './group-patch.js';
@@ -50,6 +51,8 @@ export class GroupService {
   private readonly users: UserRepository;
   private readonly orgs: OrganizationRepository;
   readonly audit: AuditService;
+  /** Told after every write that carries an event (app.ts wires the EventService). */
+  eventSink: EventSink | undefined;
 
   constructor(
     store: Store,
@@ -135,6 +138,8 @@ export class GroupService {
       version: 1,
     };
     if (input.externalId !== undefined) group.externalId = input.externalId;
+    // The create event names the members the request adds (written right after the group).
+    if (this.eventSink?.wants(ctx.orgId)) group.pendingEvents = [groupEvent(ctx, 'create', undefined, group, { members: [...new Set(members)] })];
     // PRODUCT.md "Roles and groups": a group named like a role is bound to it when created,
     // unless another group holds that role already (the unique index on roleBinding decides).
     const role = org.roles.find((r) => r.name.toLowerCase() === group.displayNameKey);
@@ -150,6 +155,7 @@ export class GroupService {
     } else {
       await this.insertOrConflict(group);
     }
+    this.told(group);
     await this.record(ctx, 'group.created', id, diffGroups(undefined, group));
     if (members.length) {
       await this.memberships.add(ctx.orgId, id, members, now);
@@ -190,10 +196,10 @@ export class GroupService {
   async replace(ctx: RequestContext, id: string, body: unknown, ifMatch?: string): Promise<GroupRecord> {
     const input = parseGroupResource(body);
     if (input.members) await this.checkMembers(ctx, input.members);
-    const group = await this.update(ctx, id, ifMatch, () => input);
+    const group = await this.update(ctx, id, ifMatch, 'put', () => input);
     if (input.members) {
       await this.applyMemberOps(ctx, id, [{ kind: 'replace', ids: input.members, index: 1 }]);
-      return (await this.repo.touch(ctx.orgId, id, this.clock.now())) ?? group;
+      return (await this.touch(ctx, id, 'put')) ?? group;
     }
     return group;
   }
@@ -229,10 +235,10 @@ export class GroupService {
     await this.checkMembers(ctx, [...new Set(added)]);
 
     let group = current;
-    if (split.otherOps.length) group = await this.update(ctx, id, ifMatch, resultOf);
+    if (split.otherOps.length) group = await this.update(ctx, id, ifMatch, 'patch', resultOf);
     if (split.memberOps.length) {
       await this.applyMemberOps(ctx, id, split.memberOps);
-      group = (await this.repo.touch(ctx.orgId, id, this.clock.now())) ?? group;
+      group = (await this.touch(ctx, id, 'patch')) ?? group;
     }
     return group;
   }
@@ -285,6 +291,25 @@ export class GroupService {
     }
   }
 
+  /**
+   * A member change bumps the group's version; its event (the members changed, RFC 9967 2.4.2)
+   * rides in that same update. The member writes come first, so a crash between them and this
+   * update loses the event as it loses the version bump (docs/events.md "Known limits").
+   */
+  private async touch(ctx: RequestContext, id: string, kind: 'put' | 'patch'): Promise<GroupRecord | null> {
+    const eventOf = this.eventSink?.wants(ctx.orgId)
+      ? (after: GroupRecord) => groupEvent(ctx, kind, { ...after, version: after.version - 1 }, after, { membersChanged: true })
+      : undefined;
+    const group = await this.repo.touch(ctx.orgId, id, this.clock.now(), eventOf);
+    if (group) this.told(group);
+    return group;
+  }
+
+  /** After a write: the relay is told of the events the group now carries. */
+  private told(group: GroupRecord): void {
+    if (group.pendingEvents?.length) this.eventSink?.notify('Group', group._id, group.orgId, group.pendingEvents);
+  }
+
   /** One audit entry about a group (AuditService.record never throws: the change stands). */
   private async record(ctx: RequestContext, action: AuditAction, groupId: string, changes: AuditChange[]): Promise<void> {
     await this.audit.record({
@@ -302,6 +327,7 @@ export class GroupService {
     ctx: RequestContext,
     id: string,
     ifMatch: string | undefined,
+    kind: 'put' | 'patch',
     change: (current: GroupRecord) => GroupInput | undefined,
   ): Promise<GroupRecord> {
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
@@ -318,7 +344,9 @@ export class GroupService {
       };
       if (input.externalId !== undefined) next.externalId = input.externalId;
       else delete next.externalId;
+      if (diffGroups(current, next).length) stampGroupEvent(this.eventSink, ctx, kind, current, next);
       if (await this.writeGroup(ctx, current.version, next)) {
+        this.told(next);
         const changes = diffGroups(current, next);
         if (changes.length) await this.record(ctx, 'group.updated', id, changes);
         return next;
@@ -340,7 +368,14 @@ export class GroupService {
   async remove(ctx: RequestContext, id: string, ifMatch?: string): Promise<void> {
     const current = await this.get(ctx, id);
     checkIfMatch(ifMatch, current.version);
-    if (!(await this.repo.delete(ctx.orgId, id))) throw notFound(`Group ${id} not found`);
+    // The group's document goes, so its event cannot travel in it: recorded first, confirmed by
+    // the delete (EventService.beforeDelete); the events it still carries are handed on first.
+    const event = this.eventSink?.wants(ctx.orgId) ? groupEvent(ctx, 'delete', current, current) : undefined;
+    await this.eventSink?.flush('Group', id);
+    if (event) await this.eventSink?.beforeDelete(ctx.orgId, event);
+    const deleted = await this.repo.delete(ctx.orgId, id);
+    if (event) await this.eventSink?.afterDelete(ctx.orgId, event, deleted);
+    if (!deleted) throw notFound(`Group ${id} not found`);
     await this.memberships.removeGroup(ctx.orgId, id);
     await this.record(ctx, 'group.deleted', id, diffGroups(current, undefined));
   }

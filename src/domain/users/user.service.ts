@@ -19,6 +19,7 @@ import { GroupRepository } from '../../store/group.repository.js';
 import { MembershipRepository } from '../../store/membership.repository.js';
 import { equalityValue, idsCondition, MAX_MEMBERSHIP_FILTER_IDS, resolveConditions } from '../groups/membership-filter.js';
 import { effectiveRoles, findRole } from '../groups/roles.js';
+import { stampUserEvent, type EventSink } from '../events/record.js';
 
 /** How often a write is retried when another request changed the same user in between. */
 const MAX_WRITE_ATTEMPTS = 8;
@@ -94,6 +95,8 @@ export class UserService {
   private readonly groups: GroupRepository;
   private readonly memberships: MembershipRepository;
   private readonly accessEndedListeners: AccessEndedListener[] = [];
+  /** Told after every write that carries an event (app.ts wires the EventService). */
+  eventSink: EventSink | undefined;
 
   constructor(
     store: Store,
@@ -246,6 +249,7 @@ export class UserService {
     };
     if (input.password !== undefined) user.passwordHash = await hashPassword(input.password);
     if (options.mustChangePassword && user.passwordHash !== undefined) user.mustChangePassword = true;
+    stampUserEvent(this.eventSink, ctx, 'create', undefined, user);
     const org = await this.org(ctx.orgId);
     checkEmailDomain(signInEmail(input), org);
     const seat = holdsSeat(status) ? await this.seats.take(org._id, org.seatLimit) : undefined;
@@ -264,12 +268,12 @@ export class UserService {
   async replace(ctx: RequestContext, id: string, body: unknown, ifMatch?: string): Promise<UserRecord> {
     const input = parseUserResource(body);
     const passwordHash = input.password !== undefined ? await hashPassword(input.password) : undefined;
-    return this.update(ctx, id, ifMatch, () => ({ input, passwordHash }));
+    return this.update(ctx, id, ifMatch, 'put', () => ({ input, passwordHash }));
   }
 
   /** PATCH: applies the operations to the current resource; retried on a concurrent change, so none is lost. */
   async patch(ctx: RequestContext, id: string, body: unknown, ifMatch?: string): Promise<UserRecord> {
-    return this.update(ctx, id, ifMatch, async (current) => {
+    return this.update(ctx, id, ifMatch, 'patch', async (current) => {
       const { resource, changed } = applyPatch(userToScim(current, ctx.scimBaseUrl), body, 'User');
       if (!changed) return undefined;
       const input = parseUserResource(resource);
@@ -296,6 +300,7 @@ export class UserService {
         version: current.version + 1,
         accessEnded: { at: now, reason: 'deleted' },
       };
+      stampUserEvent(this.eventSink, ctx, 'delete', current, deleted);
       if (await this.repo.replace(ctx.orgId, current.version, deleted)) {
         if (holdsSeat(current.status)) await this.seats.release(ctx.orgId);
         await this.recordUser(ctx, 'user.deleted', now, current, deleted);
@@ -310,6 +315,7 @@ export class UserService {
     ctx: RequestContext,
     id: string,
     ifMatch: string | undefined,
+    kind: 'put' | 'patch',
     change: (current: UserRecord) => Promise<{ input: UserInput; passwordHash?: string | undefined } | undefined> | { input: UserInput; passwordHash?: string | undefined },
   ): Promise<UserRecord> {
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
@@ -338,6 +344,7 @@ export class UserService {
         delete user.mustChangePassword;
       }
       markAccessEnded(current, user);
+      stampUserEvent(this.eventSink, ctx, kind, current, user);
       const activating = !holdsSeat(current.status) && holdsSeat(status);
       const org = await this.org(ctx.orgId);
       // The domain rule is checked when the sign-in email changes or access comes back, not on
@@ -391,6 +398,7 @@ export class UserService {
       user.lastModified = this.clock.now();
       user.version = current.version + 1;
       markAccessEnded(current, user);
+      stampUserEvent(this.eventSink, ctx, 'patch', current, user);
       const activating = !holdsSeat(current.status) && holdsSeat(user.status);
       const org = await this.org(ctx.orgId);
       const email = signInEmail({ userName: user.userName, emails: user.emails ?? [] });
@@ -488,6 +496,8 @@ export class UserService {
         lastModified: now,
         version: current.version + 1,
       };
+      // Back in SCIM's view: for a receiver the resource exists again (RFC 9967 2.4.1).
+      stampUserEvent(this.eventSink, ctx, 'create', current, restored);
       const seat: SeatHold | undefined = holdsSeat(status) ? await this.seats.take(org._id, org.seatLimit) : undefined;
       let written: boolean;
       try {
@@ -515,6 +525,9 @@ export class UserService {
     if (current.status !== 'deleted') {
       throw new ScimError(409, `User ${id} is not deleted (status "${current.status}"): delete it before deleting it permanently`);
     }
+    // Its delete event may still travel inside it: handed on before the document goes. A permanent
+    // delete is no SCIM change (the user left SCIM's view at its delete), so it has no event itself.
+    await this.eventSink?.flush('User', id);
     if (!(await this.repo.deleteIfDeleted(ctx.orgId, id))) {
       // Restored or purged between the read and the delete.
       const now = await this.repo.findAny(ctx.orgId, id);
@@ -560,6 +573,7 @@ export class UserService {
       for (const user of batch) {
         const cutoff = await cutoffOf(user.orgId);
         if (!cutoff || !user.deletedAt || user.deletedAt.getTime() > cutoff.getTime()) continue;
+        await this.eventSink?.flush('User', user._id);
         if (!(await this.repo.deleteIfDeleted(user.orgId, user._id, cutoff))) continue;
         purged += 1;
         await this.memberships.removeUser(user.orgId, user._id);
@@ -629,6 +643,8 @@ export class UserService {
     before: UserRecord | undefined,
     after: UserRecord,
   ): Promise<void> {
+    // Every write that carries an event is audited here: the one place that tells the relay.
+    if (after.pendingEvents?.length) this.eventSink?.notify('User', after._id, after.orgId, after.pendingEvents);
     await this.audit.record({
       orgId: ctx.orgId,
       at,
@@ -659,6 +675,7 @@ export class UserService {
       lastModified: invitedAt,
       version: 1,
     };
+    stampUserEvent(this.eventSink, ctx, 'create', undefined, user);
     const org = await this.org(ctx.orgId);
     checkEmailDomain(signInEmail(input), org);
     const seat = await this.seats.take(org._id, org.seatLimit);
@@ -694,6 +711,7 @@ export class UserService {
         lastModified: now,
         version: current.version + 1,
       };
+      stampUserEvent(this.eventSink, ctx, 'patch', current, user);
       if (!(await this.repo.replace(ctx.orgId, current.version, user))) continue;
       await this.recordUser(ctx, 'user.updated', now, current, user);
       return user;
