@@ -38,6 +38,7 @@ import {
 import { ConsoleSessions } from './http/console/console-session.js';
 import { consoleApp, publicPagesApp } from './http/console/console.router.js';
 import { externalBaseUrl } from './http/respond.js';
+import { eventStreamsRouter, ssfRouter } from './http/events/ssf.router.js';
 import { notFound } from './scim/errors.js';
 import {
   DISCOVERY_SCHEMAS,
@@ -101,6 +102,8 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
     },
     rateLimits,
   );
+  // SSF transmitter (docs/events.md): /.well-known/ssf-configuration and /ssf/*.
+  app.use(ssfRouter({ events: services.events, audit: services.audit, baseUrl: config.baseUrl, port: config.port, authenticate: authenticate('admin') }));
   const limits = { defaultPageSize: config.defaultPageSize, maxPageSize: config.maxPageSize };
 
   const scim = express.Router();
@@ -195,6 +198,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
     schemaExtensionsRouter({ extensions: services.schemaExtensions, audit: services.audit, baseUrl: config.baseUrl }),
   );
   api.use('/jobs', authenticate('admin'), jobsRouter({ imports: services.imports, baseUrl: config.baseUrl }));
+  api.use('/event-streams', authenticate('admin'), eventStreamsRouter({ events: services.events, audit: services.audit, baseUrl: config.baseUrl }));
   api.use((req, _res, next) => next(notFound(`no route at ${req.method} ${req.baseUrl}${req.path}`)));
   app.use('/api/v1', api);
 

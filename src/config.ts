@@ -52,6 +52,14 @@ const envSchema = z.object({
   ROSTER_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000),
   ROSTER_METRICS_TOKEN: z.union([z.literal(''), z.string().min(24, 'must be at least 24 characters')]),
   ROSTER_READINESS_DRAIN_MS: z.coerce.number().int().min(0).max(600_000),
+  ROSTER_EVENTS_KEY: z.union([z.literal(''), z.string().regex(/^[A-Za-z0-9+/_-]{43}=?$/, 'expected 32 random bytes in base64 (openssl rand -base64 32)')]),
+  ROSTER_EVENTS_MAX_AGE_SECONDS: z.coerce.number().min(0.001).max(30 * 86400),
+  ROSTER_EVENTS_BACKOFF_BASE_MS: z.coerce.number().min(0).max(3600_000),
+  ROSTER_EVENTS_BACKOFF_MAX_MS: z.coerce.number().min(0).max(86400_000),
+  ROSTER_EVENTS_PUSH_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000),
+  ROSTER_EVENTS_RETENTION_DAYS: z.coerce.number().min(0.001).max(3650),
+  ROSTER_EVENTS_POLL_WAIT_SECONDS: z.coerce.number().min(0).max(300),
+  ROSTER_EVENTS_BATCH_MS: z.coerce.number().int().min(0).max(10_000),
 });
 
 export interface Config {
@@ -101,6 +109,22 @@ export interface Config {
   readonly metricsToken: string;
   /** On SIGTERM, how long /readyz answers 503 before the listener closes (load balancers stop sending). */
   readonly readinessDrainMs: number;
+  /**
+   * Lifecycle events (docs/events.md): the key-encryption key of the signing keys (base64, 32 bytes;
+   * empty: one is made and kept in the database, with a warning), how long a push SET is retried
+   * before its stream is paused, the backoff, one push's timeout, how long delivered SETs are kept,
+   * how long a poll without returnImmediately waits, and the relay's batching window.
+   */
+  readonly events: {
+    readonly key: string;
+    readonly maxAgeMs: number;
+    readonly backoffBaseMs: number;
+    readonly backoffMaxMs: number;
+    readonly pushTimeoutMs: number;
+    readonly retentionDays: number;
+    readonly pollWaitMs: number;
+    readonly batchMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -161,5 +185,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
     }),
     metricsToken: c.ROSTER_METRICS_TOKEN,
     readinessDrainMs: c.ROSTER_READINESS_DRAIN_MS,
+    events: Object.freeze({
+      key: c.ROSTER_EVENTS_KEY,
+      maxAgeMs: c.ROSTER_EVENTS_MAX_AGE_SECONDS * 1000,
+      backoffBaseMs: c.ROSTER_EVENTS_BACKOFF_BASE_MS,
+      backoffMaxMs: c.ROSTER_EVENTS_BACKOFF_MAX_MS,
+      pushTimeoutMs: c.ROSTER_EVENTS_PUSH_TIMEOUT_MS,
+      retentionDays: c.ROSTER_EVENTS_RETENTION_DAYS,
+      pollWaitMs: c.ROSTER_EVENTS_POLL_WAIT_SECONDS * 1000,
+      batchMs: c.ROSTER_EVENTS_BATCH_MS,
+    }),
   });
 }

@@ -21,6 +21,7 @@ import { OrganizationSettingsService } from './domain/organization-settings.js';
 import { InvitationService } from './domain/invitations/invitation.service.js';
 import { OutboxMailer, SmtpMailer } from './domain/invitations/mailer.js';
 import { OutboxService } from './domain/invitations/outbox.js';
+import { EventService } from './domain/events/event.service.js';
 
 export interface AppDeps {
   config: Config;
@@ -48,6 +49,7 @@ export interface Services {
   schemaExtensions: SchemaExtensionService;
   consoleSetup: ConsoleSetup;
   metrics: Metrics;
+  events: EventService;
 }
 
 /**
@@ -68,6 +70,12 @@ export function createServices(deps: AppDeps): Services {
   const mailer = deps.config.smtpUrl ? new SmtpMailer(deps.config.smtpUrl, deps.config.smtpFrom) : new OutboxMailer(repos.outbox, clock);
   const invitations = new InvitationService(repos, clock, users, audit, mailer);
   const schemaExtensions = new SchemaExtensionService(deps.store, clock);
+  const groups = new GroupService(repos, audit, clock);
+  // Lifecycle events (docs/events.md): relayed through the same repositories (and mutexes) that write;
+  // both write paths stamp their events and tell the relay through this sink.
+  const events = new EventService(repos, clock, deps.config.events, deps.logger);
+  users.eventSink = events;
+  groups.eventSink = events;
   return {
     organizations: new OrganizationService(repos, clock),
     tokens: new TokenService(repos, clock, deps.config.operatorToken),
@@ -76,7 +84,7 @@ export function createServices(deps: AppDeps): Services {
     settings: new OrganizationSettingsService(repos, clock, audit),
     invitations,
     outbox: new OutboxService(repos),
-    groups: new GroupService(repos, audit, clock),
+    groups,
     // Both listen to users.onAccessEnded: suspend, delete and password changes end sessions and reset links.
     sessions: new SessionService(repos, clock, users, audit, {
       ttlHours: deps.config.sessionTtlHours,
@@ -91,5 +99,6 @@ export function createServices(deps: AppDeps): Services {
     // The console's one-time first-administrator link (README "Console").
     consoleSetup: new ConsoleSetup(repos, clock, users),
     metrics,
+    events,
   };
 }

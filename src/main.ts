@@ -99,6 +99,8 @@ async function main(): Promise<void> {
   const purge = startPurgeScheduler(services.users, { clock: systemClock, logger });
   // Bulk imports a stop or crash cut off are resumed (or marked failed) now, and swept for periodically.
   services.imports.start();
+  // Lifecycle events: events a crash left in documents are relayed, and push delivery runs.
+  services.events.start();
 
   const lifecycle = { stopping: false };
   const app = createApp({ config, store, logger, clock: systemClock, metrics, lifecycle }, services);
@@ -144,6 +146,7 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => server.once('close', () => resolve()));
     // Running imports save their checkpoint and release their job, so the next start resumes them at once.
     await services.imports.stop();
+    await services.events.stop();
     // Self-service reset requests answered already but still sending.
     await services.passwordResets.settled();
     await lease?.release().catch(() => undefined);

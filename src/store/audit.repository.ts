@@ -38,6 +38,10 @@ export const AUDIT_ACTIONS = [
   'import.failed',
   'schema_extension.created',
   'schema_extension.updated',
+  'event_stream.created',
+  'event_stream.updated',
+  'event_stream.deleted',
+  'event_key.rotated',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -5,6 +5,8 @@ import { KeyedMutex } from './keyed-mutex.js';
 import type { Condition } from '../scim/filter.js';
 import { compileCondition } from './filter-query.js';
 import { inOrg } from './pushdown.js';
+import type { ChangeEvent } from './event.repository.js';
+import { CARRIES_EVENTS, clearEvents, type EventCarrier } from './user.repository.js';
 
 /** The stored group (docs/architecture.md): no member array; members live in `memberships`. */
 export interface GroupRecord {
@@ -18,6 +20,8 @@ export interface GroupRecord {
   created: Date;
   lastModified: Date;
   version: number;
+  /** Events of changes not yet handed to the streams, written with the change (docs/events.md). */
+  pendingEvents?: ChangeEvent[];
 }
 
 export interface GroupListQuery {
@@ -96,12 +100,43 @@ export class GroupRepository {
     });
   }
 
-  /** A membership change: new version and lastModified, without reading or writing members. */
-  async touch(orgId: string, id: string, at: Date): Promise<GroupRecord | null> {
+  /**
+   * A membership change: new version and lastModified, without reading or writing members. The
+   * change's event is made from the group at its new version and pushed in the same update.
+   */
+  async touch(orgId: string, id: string, at: Date, eventOf?: (after: GroupRecord) => ChangeEvent): Promise<GroupRecord | null> {
     return this.writes.run(id, async () => {
-      await this.groups.updateOne({ _id: id, orgId } as Filter<GroupRecord>, { $inc: { version: 1 }, $set: { lastModified: at } });
-      return this.find(orgId, id);
+      const current = await this.find(orgId, id);
+      if (!current) return null;
+      const after: GroupRecord = { ...current, version: current.version + 1, lastModified: at };
+      const update: Record<string, unknown> = { $inc: { version: 1 }, $set: { lastModified: at } };
+      if (eventOf) {
+        const event = eventOf(after);
+        after.pendingEvents = [...(current.pendingEvents ?? []), event];
+        update.$push = { pendingEvents: event };
+      }
+      await this.groups.updateOne({ _id: id, orgId } as Filter<GroupRecord>, update);
+      return after;
     });
+  }
+
+  async clearEvents(docs: EventCarrier[]): Promise<void> {
+    await clearEvents(this.groups as unknown as Collection<EventCarrier>, this.writes, docs);
+  }
+
+  async withPendingEvents(limit: number): Promise<EventCarrier[]> {
+    return (this.groups as unknown as Collection<EventCarrier>)
+      .find(CARRIES_EVENTS, { projection: { _id: 1, orgId: 1, version: 1, pendingEvents: 1 } })
+      .limit(limit)
+      .toArray();
+  }
+
+  async pendingEventsOf(id: string): Promise<EventCarrier | null> {
+    return (this.groups as unknown as Collection<EventCarrier>).findOne({ _id: id }, { projection: { _id: 1, orgId: 1, version: 1, pendingEvents: 1 } });
+  }
+
+  async exists(id: string): Promise<boolean> {
+    return (await this.groups.findOne({ _id: id } as Filter<GroupRecord>, { projection: { _id: 1 } })) !== null;
   }
 
   async delete(orgId: string, id: string): Promise<boolean> {

@@ -24,4 +24,14 @@ export class KeyedMutex {
       if (this.tails.get(key) === tail) this.tails.delete(key);
     }
   }
+
+  /**
+   * Runs `work` holding every key, taken one by one in sorted order (single-key holders never wait
+   * for a second key, so this cannot deadlock). For a batch update of several documents.
+   */
+  async runAll<T>(keys: string[], work: () => Promise<T>): Promise<T> {
+    const sorted = [...new Set(keys)].sort();
+    const step = (i: number): Promise<T> => (i === sorted.length ? work() : this.run(sorted[i]!, () => step(i + 1)));
+    return step(0);
+  }
 }

@@ -122,6 +122,8 @@ const userSchema = new Schema(
     created: Date,
     lastModified: Date,
     version: Number,
+    /** Events of changes not yet handed to the streams (docs/events.md); written with the change itself. */
+    pendingEvents: [Schema.Types.Mixed],
   },
   opts,
 );
@@ -141,6 +143,8 @@ userSchema.index({ status: 1, deletedAt: 1, _id: 1 }, { name: 'status_deletedAt'
 userSchema.index({ orgId: 1, status: 1, displayNameKey: 1, _id: 1 }, { name: 'org_status_displayName' });
 userSchema.index({ orgId: 1, status: 1, userName: 1, _id: 1 }, { name: 'org_status_userName' });
 userSchema.index({ orgId: 1, status: 1, created: 1, _id: 1 }, { name: 'org_status_created' });
+// The event relay's recovery sweep (documents whose events were not yet handed on).
+userSchema.index({ 'pendingEvents.id': 1 }, { name: 'pending_events' });
 
 /**
  * A group holds no member array: members are documents of `memberships`, so that adding or removing
@@ -160,6 +164,8 @@ const groupSchema = new Schema(
     created: Date,
     lastModified: Date,
     version: Number,
+    /** Events of changes not yet handed to the streams (docs/events.md); written with the change itself. */
+    pendingEvents: [Schema.Types.Mixed],
   },
   opts,
 );
@@ -167,6 +173,7 @@ groupSchema.index({ orgId: 1, displayNameKey: 1 }, { unique: true, name: 'org_gr
 groupSchema.index({ orgId: 1, roleBinding: 1 }, { unique: true, name: 'org_group_role_unique' });
 groupSchema.index({ orgId: 1, externalId: 1 }, { name: 'org_group_externalId' });
 groupSchema.index({ orgId: 1, created: 1, _id: 1 }, { name: 'org_group_created' });
+groupSchema.index({ 'pendingEvents.id': 1 }, { name: 'pending_events' });
 
 /**
  * One document per (group, user): `_id` is "<groupId>:<userId>", so adding is an idempotent insert and
@@ -391,6 +398,90 @@ const schemaExtensionSchema = new Schema(
   opts,
 );
 schemaExtensionSchema.index({ orgId: 1 }, { name: 'org' });
+/** SSF event streams (docs/events.md). */
+const eventStreamSchema = new Schema(
+  {
+    _id: String,
+    orgId: { type: String, required: true },
+    iss: String,
+    aud: String,
+    description: String,
+    method: String,
+    endpointUrl: String,
+    authorizationHeaderEnc: String,
+    eventsRequested: [String],
+    eventsDelivered: [String],
+    status: { type: String, enum: ['enabled', 'paused', 'disabled'] },
+    statusReason: String,
+    lastError: String,
+    lastErrorAt: Date,
+    delivered: Number,
+    retried: Number,
+    failed: Number,
+    created: Date,
+    updated: Date,
+  },
+  opts,
+);
+eventStreamSchema.index({ orgId: 1, created: 1 }, { name: 'org_created' });
+eventStreamSchema.index({ method: 1, status: 1 }, { name: 'method_status' });
+
+/** SETs owed to a stream (`_id` is the jti), in order; moved to `event_sent` once delivered. */
+const eventQueueSchema = new Schema(
+  {
+    _id: String,
+    orgId: { type: String, required: true },
+    streamId: String,
+    seq: Number,
+    eventId: String,
+    kid: String,
+    set: String,
+    state: { type: String, enum: ['pending', 'delivered', 'rejected'] },
+    attempts: Number,
+    nextAttemptAt: Date,
+    firstAttemptAt: Date,
+    deliveredAt: Date,
+    lastError: String,
+    created: Date,
+  },
+  opts,
+);
+eventQueueSchema.index({ streamId: 1, state: 1, seq: 1 }, { name: 'stream_state_seq' });
+eventQueueSchema.index({ orgId: 1, state: 1, kid: 1 }, { name: 'org_state_kid' });
+
+/**
+ * SETs delivered (or rejected by the receiver), moved out of the queue so the queue holds only what
+ * is owed; kept for ROSTER_EVENTS_RETENTION_DAYS so a relay that runs twice never sends one again.
+ */
+const eventSentSchema = new Schema(
+  { _id: String, orgId: { type: String, required: true }, streamId: String, kid: String, state: String, at: Date, error: String },
+  opts,
+);
+eventSentSchema.index({ at: 1 }, { name: 'at' });
+eventSentSchema.index({ orgId: 1, kid: 1 }, { name: 'org_kid' });
+
+/** Per-organization SET signing keys; the private key is encrypted (docs/events.md "Keys"). */
+const eventKeySchema = new Schema(
+  {
+    _id: String,
+    orgId: { type: String, required: true },
+    alg: String,
+    publicJwk: Schema.Types.Mixed,
+    privateKeyEnc: String,
+    state: { type: String, enum: ['active', 'retired'] },
+    created: Date,
+    retiredAt: Date,
+  },
+  opts,
+);
+eventKeySchema.index({ orgId: 1, state: 1 }, { name: 'org_state' });
+
+/** Events of changes that remove their document, confirmed by its absence (docs/events.md). */
+const eventPendingDeleteSchema = new Schema(
+  { _id: String, orgId: { type: String, required: true }, resourceType: String, resourceId: String, event: Schema.Types.Mixed, created: Date },
+  opts,
+);
+eventPendingDeleteSchema.index({ created: 1 }, { name: 'created' });
 
 export function createModels(connection: Connection) {
   return {
@@ -413,6 +504,11 @@ export function createModels(connection: Connection) {
     SigninThrottle: connection.model('SigninThrottle', signinThrottleSchema, 'signin_throttle'),
     PasswordReset: connection.model('PasswordReset', passwordResetSchema, 'password_resets'),
     SchemaExtension: connection.model('SchemaExtension', schemaExtensionSchema, 'schema_extensions'),
+    EventStream: connection.model('EventStream', eventStreamSchema, 'event_streams'),
+    EventQueue: connection.model('EventQueue', eventQueueSchema, 'event_queue'),
+    EventKey: connection.model('EventKey', eventKeySchema, 'event_keys'),
+    EventSent: connection.model('EventSent', eventSentSchema, 'event_sent'),
+    EventPendingDelete: connection.model('EventPendingDelete', eventPendingDeleteSchema, 'event_pending_deletes'),
   };
 }
 

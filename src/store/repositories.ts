@@ -1,5 +1,6 @@
 import type { Store } from './connection.js';
 import { AuditRepository } from './audit.repository.js';
+import { EventRepository } from './event.repository.js';
 import { GroupRepository } from './group.repository.js';
 import { ImportRepository } from './import.repository.js';
 import { InvitationRepository } from './invitation.repository.js';
@@ -34,6 +35,8 @@ export interface Repositories {
   imports: ImportRepository;
   outbox: OutboxRepository;
   meta: MetaRepository;
+  /** Lifecycle events, their streams and deliveries (docs/events.md). */
+  events: EventRepository;
 }
 
 /**
@@ -71,5 +74,6 @@ export function createRepositories(store: Store): Repositories {
     imports: new ImportRepository(store, locks.jobs),
     outbox: new OutboxRepository(store),
     meta: new MetaRepository(store),
+    events: new EventRepository(store),
   };
 }

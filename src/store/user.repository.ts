@@ -8,6 +8,7 @@ import type { Condition } from '../scim/filter.js';
 import { compileCondition } from './filter-query.js';
 import { findIn, inOrg } from './pushdown.js';
 import type { EngineSql } from './ferretdb-postgresql.js';
+import type { ChangeEvent } from './event.repository.js';
 
 export type UserStatus = 'invited' | 'active' | 'suspended' | 'deleted';
 
@@ -90,6 +91,8 @@ export interface UserRecord {
   created: Date;
   lastModified: Date;
   version: number;
+  /** Events of changes not yet handed to the streams, written with the change (docs/events.md). */
+  pendingEvents?: ChangeEvent[];
 }
 
 export interface ListQuery {
@@ -383,6 +386,23 @@ export class UserRepository {
     });
   }
 
+  /** Removes handed-on events from users (see clearEvents below). */
+  async clearEvents(docs: EventCarrier[]): Promise<void> {
+    await clearEvents(this.users as unknown as Collection<EventCarrier>, this.writes, docs);
+  }
+
+  /** Users of every organization that carry events not yet handed on (the relay's recovery sweep). */
+  async withPendingEvents(limit: number): Promise<EventCarrier[]> {
+    return (this.users as unknown as Collection<EventCarrier>)
+      .find(CARRIES_EVENTS, { projection: { _id: 1, orgId: 1, version: 1, pendingEvents: 1 } })
+      .limit(limit)
+      .toArray();
+  }
+
+  async pendingEventsOf(id: string): Promise<EventCarrier | null> {
+    return (this.users as unknown as Collection<EventCarrier>).findOne({ _id: id }, { projection: { _id: 1, orgId: 1, version: 1, pendingEvents: 1 } });
+  }
+
   /**
    * Which unique key another user of the organization holds: FerretDB's
    * duplicate-key error on insert does not name the index, so the domain asks.
@@ -392,5 +412,37 @@ export class UserRepository {
     if (await this.users.findOne({ ...other, userNameKey } as Filter<UserRecord>, { projection: { _id: 1 } })) return 'userName';
     if (await this.users.findOne({ ...other, emailKey } as Filter<UserRecord>, { projection: { _id: 1 } })) return 'email';
     return undefined;
+  }
+}
+
+/** A user or group as the event relay sees it. */
+export interface EventCarrier {
+  _id: string;
+  orgId: string;
+  version: number;
+  pendingEvents?: ChangeEvent[];
+}
+
+/** Documents that carry at least one event (event ids are non-empty strings); index `pendingEvents.id`. */
+export const CARRIES_EVENTS = { 'pendingEvents.id': { $gt: '' } } as Filter<EventCarrier>;
+
+/**
+ * Removes handed-on events from documents with \$pullAll of the events exactly as they were read
+ * (pulling another document's events is a no-op, so one update serves a batch): atomic per
+ * document on MongoDB, and run holding every document's mutex for FerretDB (which applies an
+ * update as a read and a write), so an event a concurrent write added is never removed and no
+ * field of that write is overwritten. FerretDB 1.x ignores a conditional \$pull, which is why the
+ * events are named whole.
+ */
+export async function clearEvents(coll: Collection<EventCarrier>, mutex: KeyedMutex, docs: EventCarrier[]): Promise<void> {
+  for (let i = 0; i < docs.length; i += 100) {
+    const chunk = docs.slice(i, i + 100).filter((d) => d.pendingEvents?.length);
+    if (!chunk.length) continue;
+    const ids = chunk.map((d) => d._id);
+    const events = chunk.flatMap((d) => d.pendingEvents ?? []);
+    await mutex.runAll(ids, async () => {
+      const filter = (ids.length === 1 ? { _id: ids[0] } : { _id: { $in: ids } }) as Filter<EventCarrier>;
+      await coll.updateMany(filter, { $pullAll: { pendingEvents: events } } as Record<string, unknown>);
+    });
   }
 }

@@ -14,7 +14,7 @@ import { loadConfig, type Config } from '../../../src/config.js';
 import { createLogger } from '../../../src/logger.js';
 import { connectStore, type Store } from '../../../src/store/connection.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase, type EmbeddedMode } from '../../../src/store/embedded-database.js';
-import { createApp, createServices } from '../../../src/app.js';
+import { createApp, createServices, type Services } from '../../../src/app.js';
 import { jsonClient, type JsonClient } from './http.js';
 
 const CLEANUP_STEP_MS = 15_000;
@@ -86,6 +86,8 @@ export interface BenchRoster {
   /** A client with the run's operator token. */
   operator: JsonClient;
   requestTimeoutMs: number;
+  /** The in-process services (the events benchmark starts the event worker). */
+  services: Services;
 }
 
 export interface BenchRosterOptions {
@@ -128,7 +130,8 @@ export async function startBenchRoster(cleanup: Cleanup, opts: BenchRosterOption
   });
 
   const logger = createLogger('silent');
-  const app = createApp({ config, store, logger }, createServices({ config, store, logger }));
+  const services = createServices({ config, store, logger });
+  const app = createApp({ config, store, logger }, services);
   const server = createServer(app);
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
@@ -150,6 +153,7 @@ export async function startBenchRoster(cleanup: Cleanup, opts: BenchRosterOption
     baseUrl,
     operator: jsonClient(baseUrl, operatorToken, opts.requestTimeoutMs),
     requestTimeoutMs: opts.requestTimeoutMs,
+    services,
   };
 }
 

@@ -13,6 +13,7 @@ import type { Clock, RequestContext } from '../context.js';
 import { newId } from '../../ids.js';
 import { retryOnConflict, RETRY, uniquenessError } from '../write.js';
 import { checkIfMatch } from '../../scim/etag.js';
+import { groupEvent, stampGroupEvent, type EventSink } from '../events/record.js';
 import { groupToScim, parseGroupResource, type GroupInput } from './group.mapper.js';
 import { splitGroupPatch, type MemberOp } from './group-patch.js';
 import { equalityValue, idsCondition, MAX_MEMBERSHIP_FILTER_IDS, membershipField } from './membership-filter.js';
@@ -47,6 +48,8 @@ export class GroupService {
   readonly memberships: MembershipRepository;
   private readonly users: UserRepository;
   private readonly orgs: OrganizationRepository;
+  /** Told after every write that carries an event (container.ts wires the EventService). */
+  eventSink: EventSink | undefined;
 
   constructor(
     repos: Repositories,
@@ -130,6 +133,8 @@ export class GroupService {
       version: 1,
     };
     if (input.externalId !== undefined) group.externalId = input.externalId;
+    // The create event names the members the request adds (written right after the group).
+    if (this.eventSink?.wants(ctx.orgId)) group.pendingEvents = [groupEvent(ctx, 'create', undefined, group, { members: [...new Set(members)] })];
     // docs/behaviour.md "Roles and groups": a group named like a role is bound to it when created,
     // unless another group holds that role already (the unique index on roleBinding decides).
     const role = org.roles.find((r) => r.name.toLowerCase() === group.displayNameKey);
@@ -145,6 +150,7 @@ export class GroupService {
     } else {
       await this.insertOrConflict(group);
     }
+    this.told(group);
     await this.record(ctx, 'group.created', id, diffGroups(undefined, group));
     if (members.length) {
       await this.memberships.add(ctx.orgId, id, members, now);
@@ -180,10 +186,10 @@ export class GroupService {
   async replace(ctx: RequestContext, id: string, body: unknown, ifMatch?: string): Promise<GroupRecord> {
     const input = parseGroupResource(body);
     if (input.members) await this.checkMembers(ctx, input.members);
-    const group = await this.update(ctx, id, ifMatch, () => input);
+    const group = await this.update(ctx, id, ifMatch, 'put', () => input);
     if (input.members) {
       await this.applyMemberOps(ctx, id, [{ kind: 'replace', ids: input.members, index: 1 }]);
-      return (await this.repo.touch(ctx.orgId, id, this.clock.now())) ?? group;
+      return (await this.touch(ctx, id, 'put')) ?? group;
     }
     return group;
   }
@@ -207,10 +213,10 @@ export class GroupService {
     await this.checkMembers(ctx, [...new Set(added)]);
 
     let group = current;
-    if (split.otherOps.length) group = await this.update(ctx, id, ifMatch, resultOf);
+    if (split.otherOps.length) group = await this.update(ctx, id, ifMatch, 'patch', resultOf);
     if (split.memberOps.length) {
       await this.applyMemberOps(ctx, id, split.memberOps);
-      group = (await this.repo.touch(ctx.orgId, id, this.clock.now())) ?? group;
+      group = (await this.touch(ctx, id, 'patch')) ?? group;
     }
     return group;
   }
@@ -263,6 +269,25 @@ export class GroupService {
     }
   }
 
+  /**
+   * A member change bumps the group's version; its event (the members changed, RFC 9967 2.4.2)
+   * rides in that same update. The member writes come first, so a crash between them and this
+   * update loses the event as it loses the version bump (docs/events.md "Known limits").
+   */
+  private async touch(ctx: RequestContext, id: string, kind: 'put' | 'patch'): Promise<GroupRecord | null> {
+    const eventOf = this.eventSink?.wants(ctx.orgId)
+      ? (after: GroupRecord) => groupEvent(ctx, kind, { ...after, version: after.version - 1 }, after, { membersChanged: true })
+      : undefined;
+    const group = await this.repo.touch(ctx.orgId, id, this.clock.now(), eventOf);
+    if (group) this.told(group);
+    return group;
+  }
+
+  /** After a write: the relay is told of the events the group now carries. */
+  private told(group: GroupRecord): void {
+    if (group.pendingEvents?.length) this.eventSink?.notify('Group', group._id, group.orgId, group.pendingEvents);
+  }
+
   /** One audit entry about a group (AuditService.record never throws: the change stands). */
   private async record(ctx: RequestContext, action: AuditAction, groupId: string, changes: AuditChange[]): Promise<void> {
     await this.audit.recordFor(ctx, this.clock.now(), action, { type: 'Group', id: groupId }, changes);
@@ -272,6 +297,7 @@ export class GroupService {
     ctx: RequestContext,
     id: string,
     ifMatch: string | undefined,
+    kind: 'put' | 'patch',
     change: (current: GroupRecord) => GroupInput | undefined,
   ): Promise<GroupRecord> {
     return this.writeGroup(ctx, id, ifMatch, (current) => {
@@ -281,20 +307,23 @@ export class GroupService {
       if (input.externalId !== undefined) next.externalId = input.externalId;
       else delete next.externalId;
       return next;
-    });
+    }, kind);
   }
 
   /**
    * The one write path of an existing group's document (members live in the membership store): reads
    * it, checks If-Match (RFC 7644 3.14), asks `change` for the next record (undefined: no change) and
    * replaces it under the expected version, retrying on a concurrent change (retryOnConflict). A
-   * unique-index clash is 409 (domain/write.ts); the audit entry says what changed.
+   * unique-index clash is 409 (domain/write.ts); the audit entry says what changed. A SCIM write
+   * (`kind`) stamps its lifecycle event into the document it writes and tells the relay
+   * (docs/events.md); a role binding is no SCIM change and has none.
    */
   private async writeGroup(
     ctx: RequestContext,
     id: string,
     ifMatch: string | undefined,
     change: (current: GroupRecord) => GroupRecord | undefined,
+    kind?: 'put' | 'patch',
   ): Promise<GroupRecord> {
     return retryOnConflict(`Group ${id}`, async () => {
       const current = await this.get(ctx, id);
@@ -303,11 +332,13 @@ export class GroupService {
       if (!next) return current;
       next.lastModified = this.clock.now();
       next.version = current.version + 1;
+      if (kind && diffGroups(current, next).length) stampGroupEvent(this.eventSink, ctx, kind, current, next);
       try {
         if (!(await this.repo.replace(ctx.orgId, current.version, next))) return RETRY;
       } catch (err) {
         throw await uniquenessError(err, { resource: 'Group', displayName: next.displayName, roleKey: next.roleKey === current.roleKey ? undefined : next.roleKey });
       }
+      if (kind) this.told(next);
       if (next.roleKey !== current.roleKey) {
         await this.record(ctx, next.roleKey === undefined ? 'group.role_unbound' : 'group.role_bound', id, [
           { path: 'role', old: current.roleKey ?? null, new: next.roleKey ?? null },
@@ -324,7 +355,14 @@ export class GroupService {
   async remove(ctx: RequestContext, id: string, ifMatch?: string): Promise<void> {
     const current = await this.get(ctx, id);
     checkIfMatch(ifMatch, current.version);
-    if (!(await this.repo.delete(ctx.orgId, id))) throw notFound(`Group ${id} not found`);
+    // The group's document goes, so its event cannot travel in it: recorded first, confirmed by
+    // the delete (EventService.beforeDelete); the events it still carries are handed on first.
+    const event = this.eventSink?.wants(ctx.orgId) ? groupEvent(ctx, 'delete', current, current) : undefined;
+    await this.eventSink?.flush('Group', id);
+    if (event) await this.eventSink?.beforeDelete(ctx.orgId, event);
+    const deleted = await this.repo.delete(ctx.orgId, id);
+    if (event) await this.eventSink?.afterDelete(ctx.orgId, event, deleted);
+    if (!deleted) throw notFound(`Group ${id} not found`);
     await this.memberships.removeGroup(ctx.orgId, id);
     await this.record(ctx, 'group.deleted', id, diffGroups(current, undefined));
   }

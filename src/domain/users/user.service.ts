@@ -21,6 +21,7 @@ import { type MembershipRepository } from '../../store/membership.repository.js'
 import { equalityValue, idsCondition, MAX_MEMBERSHIP_FILTER_IDS, membershipField } from '../groups/membership-filter.js';
 import { mapLeaves, type Condition } from '../../scim/filter.js';
 import { effectiveRoles, findRole } from '../groups/roles.js';
+import { stampUserEvent, type EventSink } from '../events/record.js';
 
 /** How many expired users one purge pass reads per organization at a time. */
 const PURGE_BATCH = 200;
@@ -81,6 +82,8 @@ export class UserService {
   private readonly groups: GroupRepository;
   private readonly memberships: MembershipRepository;
   private readonly accessEndedListeners: AccessEndedListener[] = [];
+  /** Told after every write that carries an event (app.ts wires the EventService). */
+  eventSink: EventSink | undefined;
 
   constructor(
     repos: Repositories,
@@ -263,7 +266,7 @@ export class UserService {
   async replace(ctx: RequestContext, id: string, body: unknown, ifMatch?: string): Promise<UserRecord> {
     const input = parseUserResource(body);
     const passwordHash = input.password !== undefined ? await hashPassword(input.password) : undefined;
-    return this.writeUser(ctx, id, (current) => this.replaced(current, input, passwordHash), { ifMatch });
+    return this.writeUser(ctx, id, (current) => this.replaced(current, input, passwordHash), { ifMatch, kind: 'put' });
   }
 
   /** PATCH: applies the operations to the current resource; retried on a concurrent change, so none is lost. */
@@ -369,7 +372,7 @@ export class UserService {
     ctx: RequestContext,
     id: string,
     change: (current: UserRecord, now: Date) => UserRecord | undefined | Promise<UserRecord | undefined>,
-    options: { ifMatch?: string | undefined; from?: 'visible' | 'any'; missing?: () => ScimError } = {},
+    options: { ifMatch?: string | undefined; from?: 'visible' | 'any'; missing?: () => ScimError; kind?: 'put' | 'patch' } = {},
   ): Promise<UserRecord> {
     return retryOnConflict(`User ${id}`, async () => {
       const current = options.from === 'any' ? await this.repo.findAny(ctx.orgId, id) : await this.repo.findVisible(ctx.orgId, id);
@@ -380,7 +383,7 @@ export class UserService {
       if (!next) return current;
       next.lastModified = now;
       next.version = current.version + 1;
-      return (await this.commit(ctx, current, next)) ? next : RETRY;
+      return (await this.commit(ctx, current, next, options.kind)) ? next : RETRY;
     });
   }
 
@@ -389,12 +392,17 @@ export class UserService {
    * write obeys (docs/behaviour.md "Rules"): the email domain rule when the sign-in email changes or
    * access comes back (never on suspend or delete: an identity provider must always be able to take
    * access away), a seat taken when the status starts holding one and released when it stops,
-   * unique userName and sign-in email as 409, the audit entry, and the access-ended listeners.
+   * unique userName and sign-in email as 409, the lifecycle event (docs/events.md) stamped into the
+   * written document, the audit entry, and the access-ended listeners.
    * False when another request changed the user since `current` was read (nothing was written).
    */
-  private async commit(ctx: RequestContext, current: UserRecord | undefined, next: UserRecord): Promise<boolean> {
+  private async commit(ctx: RequestContext, current: UserRecord | undefined, next: UserRecord, kind: 'put' | 'patch' = 'patch'): Promise<boolean> {
     // Restoring is not ending access, even when the user comes back suspended.
     if (current && current.status !== 'deleted') markAccessEnded(current, next);
+    // The event rides in the document it describes (docs/events.md). A restore brings the user back
+    // into SCIM's view: for a receiver the resource exists again (RFC 9967 2.4.1).
+    const eventKind = !current || current.status === 'deleted' ? 'create' : next.status === 'deleted' ? 'delete' : kind;
+    stampUserEvent(this.eventSink, ctx, eventKind, current, next);
     const activating = !holdsSeat(current?.status) && holdsSeat(next.status);
     const email = signInEmail({ userName: next.userName, emails: next.emails ?? [] });
     const org = await this.org(ctx.orgId);
@@ -474,6 +482,9 @@ export class UserService {
     if (current.status !== 'deleted') {
       throw new ScimError(409, `User ${id} is not deleted (status "${current.status}"): delete it before deleting it permanently`);
     }
+    // Its delete event may still travel inside it: handed on before the document goes. A permanent
+    // delete is no SCIM change (the user left SCIM's view at its delete), so it has no event itself.
+    await this.eventSink?.flush('User', id);
     if (!(await this.repo.deleteIfDeleted(ctx.orgId, id))) {
       // Restored or purged between the read and the delete.
       const now = await this.repo.findAny(ctx.orgId, id);
@@ -516,6 +527,7 @@ export class UserService {
       for (const user of batch) {
         const cutoff = await cutoffOf(user.orgId);
         if (!cutoff || !user.deletedAt || user.deletedAt.getTime() > cutoff.getTime()) continue;
+        await this.eventSink?.flush('User', user._id);
         if (!(await this.repo.deleteIfDeleted(user.orgId, user._id, cutoff))) continue;
         purged += 1;
         await this.erased({ orgId: user.orgId, actor, requestId }, 'user.purged', user);
@@ -576,6 +588,8 @@ export class UserService {
     before: UserRecord | undefined,
     after: UserRecord,
   ): Promise<void> {
+    // Every write that carries an event is audited here: the one place that tells the relay.
+    if (after.pendingEvents?.length) this.eventSink?.notify('User', after._id, after.orgId, after.pendingEvents);
     await this.audit.recordFor(ctx, at, action, { type: 'User', id: after._id, userName: after.userName }, diffUsers(before, after));
   }
 

@@ -122,7 +122,7 @@ describe('OpenAPI document', () => {
             ? ['signin']
             : path.startsWith('/api/v1/organizations')
             ? ['operator']
-            : path.startsWith('/api/v1/')
+            : path.startsWith('/api/v1/') || (path.startsWith('/ssf/') && path !== '/ssf/jwks')
             ? ['admin']
             : path.startsWith('/scim/v2/Users') || path.startsWith('/scim/v2/Groups') || path === '/scim/v2/.search' || path === '/scim/v2/Bulk'
               ? ['scim']
