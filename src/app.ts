@@ -113,6 +113,7 @@ export function createServices(deps: AppDeps): Services {
   const events = new EventService(deps.store, clock, deps.config.events, deps.logger, users.repo, groups.repo);
   users.eventSink = events;
   groups.eventSink = events;
+  events.observer = metrics;
   return {
     organizations: new OrganizationService(deps.store, clock),
     tokens: new TokenService(deps.store, clock, deps.config.operatorToken),
