@@ -76,6 +76,7 @@ export function createServices(deps: AppDeps): Services {
   const events = new EventService(repos, clock, deps.config.events, deps.logger);
   users.eventSink = events;
   groups.eventSink = events;
+  events.observer = metrics;
   return {
     organizations: new OrganizationService(repos, clock),
     tokens: new TokenService(repos, clock, deps.config.operatorToken),

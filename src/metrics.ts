@@ -82,13 +82,25 @@ export class Metrics implements Observer {
     registers: [this.registry],
   });
 
+  readonly eventDeliveries = new Counter({
+    name: 'roster_event_deliveries_total',
+    help: 'Lifecycle event SETs (docs/events.md) by outcome: delivered (push 2xx or poll acknowledgement), retried, failed (rejected by the receiver or given up).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     // Process metrics (CPU, memory, event loop lag, handles) with the roster_ prefix.
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'roster_' });
     for (const outcome of ['completed', 'failed'] as const) this.importJobs.inc({ outcome }, 0);
+    for (const outcome of ['delivered', 'retried', 'failed'] as const) this.eventDeliveries.inc({ outcome }, 0);
     for (const rule of ['seat', 'domain', 'uniqueness'] as const) {
       for (const source of ['request', 'import'] as const) this.ruleRefusals.inc({ rule, source }, 0);
     }
+  }
+
+  eventDelivery(outcome: 'delivered' | 'retried' | 'failed', n: number): void {
+    this.eventDeliveries.inc({ outcome }, n);
   }
 
   importJob(outcome: 'completed' | 'failed'): void {

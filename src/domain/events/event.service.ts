@@ -105,6 +105,9 @@ export class EventService {
   /** The enabled push streams, re-read at most every IDLE_ROUND_MS or when a stream changes here. */
   private pushCache: { at: number; streams: StreamRecord[] } | undefined;
 
+  /** Counts delivery outcomes for /metrics (src/metrics.ts) when the app has metrics. */
+  observer: { eventDelivery(outcome: 'delivered' | 'retried' | 'failed', n: number): void } | undefined;
+
   constructor(
     repos: Repositories,
     private readonly clock: Clock,
@@ -463,7 +466,15 @@ export class EventService {
       return await this.deliverStreamItems(stream, done);
     } finally {
       await this.repo.settle(done);
+      const delivered = done.filter((d) => d.state === 'delivered').length;
+      if (delivered) this.observer?.eventDelivery('delivered', delivered);
     }
+  }
+
+  /** A stream's own tally (shown by the side API) and the process's metrics, together. */
+  private async count(streamId: string, outcome: 'retried' | 'failed', n = 1): Promise<void> {
+    await this.repo.countStream(streamId, outcome, n);
+    this.observer?.eventDelivery(outcome, n);
   }
 
   private async deliverStreamItems(stream: StreamRecord, done: Parameters<EventRepository['settle']>[0]): Promise<number | undefined> {
@@ -482,7 +493,7 @@ export class EventService {
         }
         if (outcome.kind === 'rejected') {
           done.push({ item, state: 'rejected', at: this.clock.now(), error: outcome.error ?? 'rejected' });
-          await this.repo.countStream(stream._id, 'failed');
+          await this.count(stream._id, 'failed');
           await this.repo.updateStream(stream.orgId, stream._id, { lastError: `SET ${item._id} rejected: ${outcome.error}`, lastErrorAt: this.clock.now() });
           continue;
         }
@@ -491,7 +502,7 @@ export class EventService {
         const attempts = item.attempts + 1;
         if (now.getTime() - first.getTime() >= this.config.maxAgeMs) {
           await this.repo.markQueue(item._id, { attempts, firstAttemptAt: first, lastError: outcome.error ?? 'failed' });
-          await this.repo.countStream(stream._id, 'failed');
+          await this.count(stream._id, 'failed');
           await this.repo.updateStream(stream.orgId, stream._id, {
             status: 'paused',
             statusReason: `delivery failed for ${Math.round((now.getTime() - first.getTime()) / 1000)}s; events are kept until the stream is enabled again`,
@@ -505,7 +516,7 @@ export class EventService {
         const delay = outcome.retryAfterMs ?? Math.round(backoff / 2 + (Math.random() * backoff) / 2);
         const nextAttemptAt = new Date(now.getTime() + delay);
         await this.repo.markQueue(item._id, { attempts, firstAttemptAt: first, nextAttemptAt, lastError: outcome.error ?? 'failed' });
-        await this.repo.countStream(stream._id, 'retried');
+        await this.count(stream._id, 'retried');
         await this.repo.updateStream(stream.orgId, stream._id, { lastError: outcome.error ?? 'failed', lastErrorAt: now });
         return nextAttemptAt.getTime();
       }
@@ -565,10 +576,11 @@ export class EventService {
 
   async poll(stream: StreamRecord, req: PollRequest): Promise<{ sets: Record<string, string>; moreAvailable: boolean }> {
     const now = this.clock.now();
-    await this.repo.ack(stream._id, req.ack, now);
+    const acknowledged = await this.repo.ack(stream._id, req.ack, now);
+    if (acknowledged) this.observer?.eventDelivery('delivered', acknowledged);
     const errors = Object.fromEntries(Object.entries(req.setErrs).map(([jti, e]) => [jti, `${e.err}${e.description ? `: ${e.description}` : ''}`]));
     const rejected = await this.repo.ack(stream._id, Object.keys(errors), now, 'rejected', errors);
-    if (rejected) await this.repo.countStream(stream._id, 'failed', rejected);
+    if (rejected) await this.count(stream._id, 'failed', rejected);
     const max = Math.max(0, Math.min(req.maxEvents ?? 100, 1000));
     if (max === 0) return { sets: {}, moreAvailable: (await this.repo.backlog(stream._id)) > 0 };
     const read = async () => (stream.status === 'enabled' ? this.repo.pendingOf(stream._id, max + 1) : []);

@@ -85,6 +85,38 @@ describe('Metrics (GET /metrics, Prometheus text format)', () => {
     expect(sample(text, 'roster_http_requests_in_flight')).to.equal(1);
   });
 
+  it('counts lifecycle event SETs delivered and failed (docs/events.md)', async () => {
+    const config = testConfig({ ROSTER_METRICS_TOKEN: METRICS_TOKEN });
+    const deps = { config, store: h().store, logger: createLogger('silent'), clock: h().clock, metrics: new Metrics() };
+    const services = createServices(deps);
+    const app = supertest(createApp(deps, services));
+    const org = await newOrg();
+    const asAdmin = (t: supertest.Test) => t.set('Authorization', `Bearer ${org.adminToken}`).set('Content-Type', 'application/json');
+    const created = await asAdmin(app.post('/ssf/streams'))
+      .send({ delivery: { method: 'urn:ietf:rfc:8936' }, events_requested: ['urn:ietf:params:scim:event:prov:create:full'] })
+      .expect(201);
+    const poll = `/ssf/poll/${created.body.stream_id as string}`;
+    for (const name of ['ada', 'bob']) {
+      await app
+        .post('/scim/v2/Users')
+        .set('Authorization', `Bearer ${org.scimToken}`)
+        .set('Content-Type', 'application/scim+json')
+        .send(JSON.stringify(userBody(`${name}@example.com`)))
+        .expect(201);
+    }
+    await services.events.drain(org.id);
+    const sets = Object.keys((await asAdmin(app.post(poll)).send({ returnImmediately: true }).expect(200)).body.sets as object);
+    expect(sets).to.have.length(2);
+    // One acknowledged, one refused by the receiver (RFC 8936 setErrs).
+    await asAdmin(app.post(poll))
+      .send({ ack: [sets[0]], setErrs: { [sets[1]!]: { err: 'invalid_request', description: 'not for us' } }, returnImmediately: true })
+      .expect(200);
+    const text = (await app.get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`).expect(200)).text;
+    expect(sample(text, 'roster_event_deliveries_total', { outcome: 'delivered' })).to.equal(1);
+    expect(sample(text, 'roster_event_deliveries_total', { outcome: 'failed' })).to.equal(1);
+    expect(sample(text, 'roster_event_deliveries_total', { outcome: 'retried' })).to.equal(0);
+  });
+
   it('is not served without ROSTER_METRICS_TOKEN', async () => {
     const res = await supertest(h().app).get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`);
     expect(res.status).to.equal(404);

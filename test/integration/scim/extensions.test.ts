@@ -148,7 +148,10 @@ describe('Custom schema extensions (README "Custom schema extensions")', () => {
       const doc = (await h().store.models.User.collection.findOne({ _id: id } as never)) as Record<string, unknown>;
       const keys = (o: unknown): string[] => (o && typeof o === 'object' && !(o instanceof Date) ? Object.entries(o).flatMap(([k, v]) => [k, ...keys(v)]) : []);
       expect(keys(doc).filter((k) => k.includes('.') || k.startsWith('$'))).to.deep.equal([]);
-      expect(JSON.stringify(doc)).to.not.include(URN);
+      // The URN is no field name anywhere; a lifecycle event waiting in the document (docs/events.md)
+      // holds the SCIM representation as a JSON string, which names it as text, not as a key.
+      const { pendingEvents: _events, ...fields } = doc;
+      expect(JSON.stringify(fields)).to.not.include(URN);
       // returned: request comes back only when asked for; never never.
       const asked = await org.scim.get(`/Users/${id}?attributes=${encodeURIComponent(`${URN}:notes`)}`).expect(200);
       expect(asked.body[URN]).to.deep.equal({ notes: 'quiet' });
