@@ -1,5 +1,5 @@
 /**
- * The OpenAPI document as a contract (STYLE.md habit 10): a response is held to the document's entry
+ * The OpenAPI document as a contract: a response is held to the document's entry
  * for its method, path template and status: the status must be listed, the content type must be one
  * the entry names (or none for a body-less answer), required headers must be present, and the body
  * must validate against the entry's JSON Schema (OpenAPI 3.1 = JSON Schema 2020-12, checked by ajv).

@@ -21,7 +21,7 @@ const admin = (org: TestOrg) => ({
   delete: (path: string) => api().delete(path).set('Authorization', `Bearer ${org.adminToken}`),
 });
 
-describe('Roles through groups (PRODUCT.md "Roles and groups")', () => {
+describe('Roles through groups (docs/behaviour.md "Roles and groups")', () => {
   it('a user with no role has the default role, with value = key and display = name', async () => {
     const org = await newOrg();
     const ada = await user(org, 'ada');
