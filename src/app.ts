@@ -56,6 +56,7 @@ import { ConsoleSetup } from './domain/console/console-setup.js';
 import { ConsoleSessions } from './http/console/console-session.js';
 import { consoleApp, publicPagesApp } from './http/console/console.router.js';
 import { externalBaseUrl } from './http/respond.js';
+import { refuseNulCharacters } from './http/json-body.js';
 import { notFound } from './scim/errors.js';
 import {
   DISCOVERY_SCHEMAS,
@@ -152,6 +153,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
       type: (req) =>
         !isBulkPath(req.url ?? '') && !isImportPath(req.url ?? '') && Boolean((req as express.Request).is(['application/json', 'application/scim+json', 'application/*+json'])),
       strict: true,
+      reviver: refuseNulCharacters,
     }),
   );
 
