@@ -58,6 +58,8 @@ export function parseListParams(source: Record<string, unknown>, limits: PageLim
     projection: {},
   };
   if (typeof cursor === 'string') params.cursor = cursor;
+  // RFC 7644 3.4.2.2: a filter is an expression; an empty one is not a filter (400), not "no filter".
+  if (source.filter === '') throw badRequest('invalidFilter', 'parameter "filter" is empty; leave it out to list everything');
   const filter = optText(source, 'filter');
   const sortBy = optText(source, 'sortBy');
   const sortOrder = optText(source, 'sortOrder');
