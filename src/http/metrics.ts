@@ -108,12 +108,12 @@ export function metricsRouter(metrics: Metrics, token: string): Router {
 export function methodNotAllowed(paths: Record<string, Record<string, unknown>>): RequestHandler {
   const templates = Object.keys(paths);
   const match = routeMatcher(templates);
-  const methods = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'];
+  // HEAD right after GET, in the order the SCIM router's own 405 names them (src/http/scim/methods.ts).
+  const methods = ['get', 'head', 'post', 'put', 'patch', 'delete', 'options', 'trace'];
   return (req: Request, _res: Response, next: NextFunction) => {
     const template = match(req.path);
     if (template === 'unmatched') return next();
-    const allowed = methods.filter((m) => paths[template]![m]).map((m) => m.toUpperCase());
-    if (allowed.includes('GET') && !allowed.includes('HEAD')) allowed.push('HEAD');
+    const allowed = methods.filter((m) => paths[template]![m] || (m === 'head' && paths[template]!.get)).map((m) => m.toUpperCase());
     if (allowed.includes(req.method)) return next();
     // RFC 9110 9.3.7: OPTIONS asks what the path serves (the SCIM router answers it the same way).
     if (req.method === 'OPTIONS') return next();
