@@ -15,6 +15,7 @@ describe('SCIM input held to the RFCs', () => {
     expectScimError(await org.scim.patch(`/Users/${id}`, patch).set('If-Match', 'W/"9"'), 412);
     const done = await org.scim.patch(`/Users/${id}`, patch).set('If-Match', 'W/"9", W/"1"').expect(200);
     await org.scim.put(`/Users/${id}`, userBody('etag@example.com')).set('If-Match', done.headers.etag as string).expect(200);
+    expectScimError(await org.scim.delete(`/Users/${id}`).set('If-Match', 'W/'), 400, 'invalidSyntax');
     await org.scim.delete(`/Users/${id}`).set('If-Match', '*').expect(204);
 
     const group = (await org.scim.post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'G' }).expect(201)).body.id as string;
