@@ -46,7 +46,7 @@ describe('docker/start.sh (the image entrypoint), run outside Docker', () => {
     try {
       const run = runStartScript({ ROSTER_DATA_DIR: join(dataDir, 'volume') });
       const port = await run.listening;
-      expect(port, run.stderr()).to.be.a('number');
+      expect(port, `${run.stderr()}\n${run.stdout().slice(-2000)}`).to.be.a('number');
       expect(run.stderr()).to.include('no MONGODB_URI: starting the embedded database');
       expect(run.stdout()).to.match(/"engine":"ferretdb-postgresql"/);
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
