@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { check } from '../../support/contract-coverage.js';
 import { api, expectScimError, newOrg, PATCH_OP, userBody } from '../../support/harness.js';
 
 // Input the server used to take although the RFCs (and openapi/openapi.json) say otherwise; found
@@ -15,11 +16,11 @@ describe('SCIM input held to the RFCs', () => {
     expectScimError(await org.scim.patch(`/Users/${id}`, patch).set('If-Match', 'W/"9"'), 412);
     const done = await org.scim.patch(`/Users/${id}`, patch).set('If-Match', 'W/"9", W/"1"').expect(200);
     await org.scim.put(`/Users/${id}`, userBody('etag@example.com')).set('If-Match', done.headers.etag as string).expect(200);
-    expectScimError(await org.scim.delete(`/Users/${id}`).set('If-Match', 'W/'), 400, 'invalidSyntax');
+    expectScimError(check('delete', '/scim/v2/Users/{id}', await org.scim.delete(`/Users/${id}`).set('If-Match', 'W/'), 400), 400, 'invalidSyntax');
     await org.scim.delete(`/Users/${id}`).set('If-Match', '*').expect(204);
 
     const group = (await org.scim.post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'G' }).expect(201)).body.id as string;
-    expectScimError(await org.scim.delete(`/Groups/${group}`).set('If-Match', ''), 400, 'invalidSyntax');
+    expectScimError(check('delete', '/scim/v2/Groups/{id}', await org.scim.delete(`/Groups/${group}`).set('If-Match', ''), 400), 400, 'invalidSyntax');
   });
 
   it('the side API answers 400 problem JSON for a malformed If-Match', async () => {
@@ -45,5 +46,13 @@ describe('SCIM input held to the RFCs', () => {
     expectScimError(await org.scim.get('/Users?filter='), 400, 'invalidFilter');
     expectScimError(await org.scim.post('/Groups/.search', { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], filter: '' }), 400, 'invalidFilter');
     await org.scim.get('/Users').expect(200);
+  });
+
+  it('a SearchRequest member that is null is as if absent (RFC 7643 2.5), as openapi.json says', async () => {
+    const org = await newOrg();
+    await org.scim.post('/Users', userBody('null@example.com')).expect(201);
+    const body = { filter: null, sortBy: null, sortOrder: null, attributes: null, excludedAttributes: null, startIndex: null, count: null };
+    expect((await org.scim.post('/Users/.search', body).expect(200)).body.totalResults).to.equal(1);
+    expect((await org.scim.post('/Groups/.search', body).expect(200)).body.totalResults).to.equal(0);
   });
 });
