@@ -28,7 +28,9 @@ function optText(source: Record<string, unknown>, key: string): string | undefin
 
 function optInteger(source: Record<string, unknown>, key: string): number | undefined {
   const value = source[key];
-  if (value === undefined || value === null || value === '') return undefined;
+  if (value === undefined || value === null) return undefined;
+  // `?count=` names no number (RFC 7644 3.4.2.4: an integer); it is refused, not read as absent.
+  if (value === '') throw badRequest('invalidValue', `parameter "${key}" must be an integer`);
   const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n)) throw badRequest('invalidValue', `parameter "${key}" must be an integer`);
   return n;

@@ -41,9 +41,11 @@ describe('SCIM input held to the RFCs', () => {
     expect((await org.scim.get('/Users').expect(200)).body.totalResults).to.equal(0);
   });
 
-  it('an empty filter answers 400 invalidFilter, in the query and in a SearchRequest (RFC 7644 3.4.2.2)', async () => {
+  it('an empty filter, count or startIndex answers 400, in the query and in a SearchRequest (RFC 7644 3.4.2)', async () => {
     const org = await newOrg();
     expectScimError(await org.scim.get('/Users?filter='), 400, 'invalidFilter');
+    expectScimError(await org.scim.get('/Users?count='), 400, 'invalidValue');
+    expectScimError(await org.scim.get('/Groups?startIndex='), 400, 'invalidValue');
     expectScimError(await org.scim.post('/Groups/.search', { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], filter: '' }), 400, 'invalidFilter');
     await org.scim.get('/Users').expect(200);
   });
