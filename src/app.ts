@@ -39,6 +39,7 @@ import { ConsoleSessions } from './http/console/console-session.js';
 import { consoleApp, publicPagesApp } from './http/console/console.router.js';
 import { externalBaseUrl } from './http/respond.js';
 import { eventStreamsRouter, ssfRouter } from './http/events/ssf.router.js';
+import { refuseNulCharacters } from './http/json-body.js';
 import { notFound } from './scim/errors.js';
 import {
   DISCOVERY_SCHEMAS,
@@ -76,6 +77,7 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
       type: (req) =>
         !isBulkPath(req.url ?? '') && !isImportPath(req.url ?? '') && Boolean((req as express.Request).is(['application/json', 'application/scim+json', 'application/*+json'])),
       strict: true,
+      reviver: refuseNulCharacters,
     }),
   );
 

@@ -13,7 +13,7 @@
  * reliability-results/schemathesis-<scope>/ (JSON); the summary is printed. Exit 1 on any failure.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { call, createOrg, newOperatorToken, PROJECT_ROOT, startServer } from './lib.js';
@@ -68,8 +68,12 @@ async function main(): Promise<number> {
     ROSTER_SCRYPT_LOG_N: '12',
     ROSTER_READINESS_DRAIN_MS: '0',
   });
-  // The server's own log would fill the terminal: drain it.
-  server.child.stdout!.resume();
+  // The server's own log would fill the terminal: it goes to reliability-results/schemathesis-server.log
+  // (JSON lines), with its stderr, for the cause of a 5xx or of a server that stops answering.
+  const serverLog = createWriteStream(join(results, 'schemathesis-server.log'));
+  server.child.stdout!.pipe(serverLog);
+  server.child.stderr!.on('data', (c: Buffer) => serverLog.write(c));
+  server.child.once('exit', (code, signal) => serverLog.write(`{"msg":"server exited","code":${code},"signal":"${signal}"}\n`));
   const summary: string[] = [];
   let failed = false;
   try {

@@ -4,6 +4,7 @@ import { ScimError } from '../scim/errors.js';
 import { DuplicateKeyError } from '../store/errors.js';
 import { ERROR_CODE } from './request-log.js';
 import { noteRefusal } from './metrics.js';
+import { NulCharacterError } from './json-body.js';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
@@ -36,6 +37,7 @@ export function toScimError(err: unknown): ScimError {
     return new ScimError(413, 'the request body is larger than this server accepts', 'tooLarge');
   }
   if (e.type === 'entity.parse.failed') {
+    if (err instanceof NulCharacterError) return new ScimError(400, err.message, 'invalidValue');
     return new ScimError(400, 'the request body is not valid JSON', 'invalidSyntax');
   }
   if (e.type === 'charset.unsupported' || e.type === 'encoding.unsupported') {

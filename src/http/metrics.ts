@@ -108,15 +108,22 @@ export function metricsRouter(metrics: Metrics, token: string): Router {
 export function methodNotAllowed(paths: Record<string, Record<string, unknown>>): RequestHandler {
   const templates = Object.keys(paths);
   const match = routeMatcher(templates);
+  // HEAD right after GET, in the order the SCIM router's own 405 names them (src/http/scim/methods.ts).
   const methods = ['get', 'head', 'post', 'put', 'patch', 'delete', 'options', 'trace'];
   return (req: Request, _res: Response, next: NextFunction) => {
     const template = match(req.path);
     if (template === 'unmatched') return next();
-    const allowed = methods.filter((m) => paths[template]![m]).map((m) => m.toUpperCase());
-    if (allowed.includes('GET') && !allowed.includes('HEAD')) allowed.splice(allowed.indexOf('GET') + 1, 0, 'HEAD');
+    const allowed = methods.filter((m) => paths[template]![m] || (m === 'head' && paths[template]!.get)).map((m) => m.toUpperCase());
     if (allowed.includes(req.method)) return next();
-    // RFC 9110 9.3.7: OPTIONS asks what the path serves (the SCIM router answers it the same way).
-    if (req.method === 'OPTIONS') return next();
+    // RFC 9110 9.3.7: OPTIONS asks what the path serves. The SCIM router answers it from the protocol's
+    // table; elsewhere the document's methods are the answer (Express's own would name only the
+    // routes of the first router that matched).
+    if (req.method === 'OPTIONS') {
+      if (template.startsWith('/scim/')) return next();
+      _res.setHeader('Allow', [...allowed, 'OPTIONS'].join(', '));
+      _res.status(204).end();
+      return;
+    }
     next(new ScimErrorCtor(405, `${req.method} is not allowed on ${template}; allowed: ${allowed.join(', ')}`, undefined, { Allow: allowed.join(', ') }));
   };
 }

@@ -229,6 +229,10 @@ export function parseUserResource(raw: unknown): UserInput {
   if (body.schemas !== undefined && !Array.isArray(body.schemas)) {
     throw badRequest('invalidSyntax', 'attribute "schemas" must be an array of schema URNs');
   }
+  // RFC 7643 4.1.1: userName is a string; a boolean or number is refused, not turned into text.
+  if (body.userName !== undefined && body.userName !== null && typeof body.userName !== 'string') {
+    throw badRequest('invalidValue', 'attribute "userName" must be a string');
+  }
   const userName = optString(body.userName, 'userName')?.trim();
   if (!userName) throw badRequest('invalidValue', 'attribute "userName" is required');
   if (userName.length > 256) throw badRequest('invalidValue', 'attribute "userName" is longer than 256 characters');

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { AuditService } from '../../domain/audit/audit.service.js';
 import { requestContext, sendJson } from '../respond.js';
+import { queryInteger } from './query-number.js';
 
 export interface AuditRouterDeps {
   audit: AuditService;
@@ -14,8 +15,8 @@ const auditQuery = z.object({
   action: z.string().min(1).max(100).optional(),
   since: z.iso.datetime({ offset: true }).optional(),
   until: z.iso.datetime({ offset: true }).optional(),
-  offset: z.coerce.number().int().min(0).default(0),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  offset: queryInteger((n) => n.int().min(0).default(0)),
+  limit: queryInteger((n) => n.int().min(1).max(500).default(100)),
 });
 
 /** Side API (scope `admin`): the audit log, newest first (docs/behaviour.md "Audit"). */

@@ -4,6 +4,7 @@ import type { ImportService } from '../../domain/imports/import.service.js';
 import type { ImportFormat } from '../../domain/imports/rows.js';
 import { ScimError } from '../../scim/errors.js';
 import { externalBaseUrl, requestContext, sendJson } from '../respond.js';
+import { queryInteger } from './query-number.js';
 
 export const XLSX_MEDIA_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
@@ -40,8 +41,8 @@ export function importFormatOf(contentType: string | undefined): ImportFormat {
 const uploadQuery = z.object({ fileName: z.string().trim().min(1).max(255).optional() });
 
 const jobQuery = z.object({
-  errorsStartIndex: z.coerce.number().int().min(1).optional(),
-  errorsCount: z.coerce.number().int().min(0).max(1000).optional(),
+  errorsStartIndex: queryInteger((n) => n.int().min(1).optional()),
+  errorsCount: queryInteger((n) => n.int().min(0).max(1000).optional()),
 });
 
 /** Failed rows listed per GET without errorsCount. */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { createOrganizationInput, type OrganizationService } from '../../domain/organizations.js';
 import { issueTokenInput, type TokenService } from '../../domain/tokens.js';
 import { sendJson } from '../respond.js';
+import { queryInteger } from './query-number.js';
 
 export interface OrganizationsRouterDeps {
   organizations: OrganizationService;
@@ -10,8 +11,8 @@ export interface OrganizationsRouterDeps {
 }
 
 const pageQuery = z.object({
-  offset: z.coerce.number().int().min(0).default(0),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  offset: queryInteger((n) => n.int().min(0).default(0)),
+  limit: queryInteger((n) => n.int().min(1).max(500).default(100)),
 });
 
 /** Operator routes (scope `operator`): organizations and their first tokens. */

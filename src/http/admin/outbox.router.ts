@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { OutboxService } from '../../domain/invitations/outbox.js';
 import { requestContext, sendJson } from '../respond.js';
+import { queryInteger } from './query-number.js';
 
 export interface OutboxRouterDeps {
   outbox: OutboxService;
@@ -9,8 +10,8 @@ export interface OutboxRouterDeps {
 }
 
 const pageQuery = z.object({
-  offset: z.coerce.number().int().min(0).default(0),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  offset: queryInteger((n) => n.int().min(0).default(0)),
+  limit: queryInteger((n) => n.int().min(1).max(500).default(100)),
 });
 
 /** Side API (scope `admin`): messages kept because no SMTP server is configured, newest first. */

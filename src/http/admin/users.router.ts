@@ -3,6 +3,7 @@ import { AdminUsers, createInput, editInput, listQuery, type AdminUserView } fro
 import type { UserService } from '../../domain/users/user.service.js';
 import type { RequestContext } from '../../domain/context.js';
 import { requestContext, sendJson } from '../respond.js';
+import { ifMatchHeader } from '../if-match.js';
 
 export interface UsersRouterDeps {
   users: UserService;
@@ -44,7 +45,7 @@ export function usersRouter(deps: UsersRouterDeps): Router {
 
   router.patch('/:id', async (req, res) => {
     const input = editInput.parse(req.body ?? {});
-    sendJson(res, 200, withEtag(res, await admin.edit(ctx(req), req.params.id, input, req.get('if-match'))));
+    sendJson(res, 200, withEtag(res, await admin.edit(ctx(req), req.params.id, input, ifMatchHeader(req))));
   });
 
   router.post('/:id/suspend', async (req, res) => {

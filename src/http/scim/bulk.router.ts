@@ -5,6 +5,7 @@ import { SCHEMA_URN } from '../../scim/schema-types.js';
 import { toScimError } from '../errors.js';
 import { requestContext, sendScim } from '../respond.js';
 import { noteRefusal } from '../metrics.js';
+import { refuseNulCharacters } from '../json-body.js';
 
 export interface BulkRouterDeps {
   bulk: BulkService;
@@ -27,7 +28,7 @@ export function isBulkPath(url: string): boolean {
  * request is never held in memory. RFC 7644 3.7.4: 413 with the limit in the detail.
  */
 function bulkBodyParser(maxPayloadBytes: number): RequestHandler {
-  const parse = express.json({ limit: maxPayloadBytes, type: JSON_TYPES, strict: true });
+  const parse = express.json({ limit: maxPayloadBytes, type: JSON_TYPES, strict: true, reviver: refuseNulCharacters });
   return (req: Request, res: Response, next: NextFunction) => {
     parse(req, res, (err?: unknown) => {
       const e = err as { type?: string } | undefined;

@@ -8,6 +8,7 @@ import { requestContext, sendScim } from '../respond.js';
 import { parseListParams, projectionParams, type ListParams, type PageLimits } from './list-params.js';
 import { searchBody } from './search-body.js';
 import type { Clock, RequestContext } from '../../domain/context.js';
+import { ifMatchHeader } from '../if-match.js';
 
 export interface GroupsRouterDeps {
   groups: GroupService;
@@ -18,7 +19,7 @@ export interface GroupsRouterDeps {
 }
 
 function ifMatch(req: Request): string | undefined {
-  return req.get('if-match') ?? undefined;
+  return ifMatchHeader(req);
 }
 
 /**

@@ -28,7 +28,9 @@ function optText(source: Record<string, unknown>, key: string): string | undefin
 
 function optInteger(source: Record<string, unknown>, key: string): number | undefined {
   const value = source[key];
-  if (value === undefined || value === null || value === '') return undefined;
+  if (value === undefined || value === null) return undefined;
+  // `?count=` names no number (RFC 7644 3.4.2.4: an integer); it is refused, not read as absent.
+  if (value === '') throw badRequest('invalidValue', `parameter "${key}" must be an integer`);
   const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n)) throw badRequest('invalidValue', `parameter "${key}" must be an integer`);
   return n;
@@ -58,6 +60,8 @@ export function parseListParams(source: Record<string, unknown>, limits: PageLim
     projection: {},
   };
   if (typeof cursor === 'string') params.cursor = cursor;
+  // RFC 7644 3.4.2.2: a filter is an expression; an empty one is not a filter (400), not "no filter".
+  if (source.filter === '') throw badRequest('invalidFilter', 'parameter "filter" is empty; leave it out to list everything');
   const filter = optText(source, 'filter');
   const sortBy = optText(source, 'sortBy');
   const sortOrder = optText(source, 'sortOrder');

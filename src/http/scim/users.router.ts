@@ -7,6 +7,7 @@ import { listPage } from './list-page.js';
 import { requestContext, sendScim } from '../respond.js';
 import { parseListParams, projectionParams, type ListParams, type PageLimits } from './list-params.js';
 import type { RequestContext, Clock } from '../../domain/context.js';
+import { ifMatchHeader } from '../if-match.js';
 
 export interface UsersRouterDeps {
   users: UserService;
@@ -17,7 +18,7 @@ export interface UsersRouterDeps {
 }
 
 function ifMatch(req: Request): string | undefined {
-  return req.get('if-match') ?? undefined;
+  return ifMatchHeader(req);
 }
 
 /** GET /Users and POST /Users/.search (and the User part of POST /.search): index or cursor paging. */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -40,13 +40,13 @@ function runStartScript(env: Record<string, string>) {
 }
 
 describe('docker/start.sh (the image entrypoint), run outside Docker', () => {
-  it('without MONGODB_URI starts the embedded FerretDB in ROSTER_DATA_DIR, serves, and stops cleanly on SIGTERM', async function () {
+  it('without MONGODB_URI starts the embedded FerretDB on PostgreSQL in ROSTER_DATA_DIR, serves, and stops cleanly on SIGTERM', async function () {
     this.timeout(180_000);
     const dataDir = mkdtempSync(join(tmpdir(), 'roster-start-'));
     try {
       const run = runStartScript({ ROSTER_DATA_DIR: join(dataDir, 'volume') });
       const port = await run.listening;
-      expect(port, run.stderr()).to.be.a('number');
+      expect(port, `${run.stderr()}\n${run.stdout().slice(-2000)}`).to.be.a('number');
       expect(run.stderr()).to.include('no MONGODB_URI: starting the embedded database');
       expect(run.stdout()).to.match(/"engine":"ferretdb-postgresql"/);
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
@@ -70,6 +70,14 @@ describe('docker/start.sh (the image entrypoint), run outside Docker', () => {
       const noEngine = runStartScript({ ROSTER_APP_DIR: empty, ROSTER_DATA_DIR: dataDir });
       expect(await noEngine.exited).to.equal(78);
       expect(noEngine.stderr()).to.include('no FerretDB binary');
+
+      // FerretDB present, the PostgreSQL package not: refused before Node starts.
+      const ferretdb = join(empty, '.tools', 'ferretdb-test');
+      mkdirSync(ferretdb, { recursive: true });
+      writeFileSync(join(ferretdb, 'ferretdb'), '');
+      const noPostgres = runStartScript({ ROSTER_APP_DIR: empty, ROSTER_DATA_DIR: dataDir });
+      expect(await noPostgres.exited).to.equal(78);
+      expect(noPostgres.stderr()).to.include('no PostgreSQL binaries');
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
