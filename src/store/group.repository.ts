@@ -6,7 +6,7 @@ import type { Condition } from '../scim/filter.js';
 import { compileCondition } from './filter-query.js';
 import { inOrg } from './pushdown.js';
 import type { ChangeEvent } from './event.repository.js';
-import { CARRIES_EVENTS, clearEvents, type EventCarrier } from './user.repository.js';
+import { carriersWithEvents, clearEvents, eventsOf, type EventCarrier } from './user.repository.js';
 
 /** The stored group (docs/architecture.md): no member array; members live in `memberships`. */
 export interface GroupRecord {
@@ -125,14 +125,11 @@ export class GroupRepository {
   }
 
   async withPendingEvents(limit: number): Promise<EventCarrier[]> {
-    return (this.groups as unknown as Collection<EventCarrier>)
-      .find(CARRIES_EVENTS, { projection: { _id: 1, orgId: 1, version: 1, pendingEvents: 1 } })
-      .limit(limit)
-      .toArray();
+    return carriersWithEvents(this.groups as unknown as Collection<EventCarrier>, limit);
   }
 
   async pendingEventsOf(id: string): Promise<EventCarrier | null> {
-    return (this.groups as unknown as Collection<EventCarrier>).findOne({ _id: id }, { projection: { _id: 1, orgId: 1, version: 1, pendingEvents: 1 } });
+    return eventsOf(this.groups as unknown as Collection<EventCarrier>, id);
   }
 
   async exists(id: string): Promise<boolean> {

@@ -393,14 +393,11 @@ export class UserRepository {
 
   /** Users of every organization that carry events not yet handed on (the relay's recovery sweep). */
   async withPendingEvents(limit: number): Promise<EventCarrier[]> {
-    return (this.users as unknown as Collection<EventCarrier>)
-      .find(CARRIES_EVENTS, { projection: { _id: 1, orgId: 1, version: 1, pendingEvents: 1 } })
-      .limit(limit)
-      .toArray();
+    return carriersWithEvents(this.users as unknown as Collection<EventCarrier>, limit);
   }
 
   async pendingEventsOf(id: string): Promise<EventCarrier | null> {
-    return (this.users as unknown as Collection<EventCarrier>).findOne({ _id: id }, { projection: { _id: 1, orgId: 1, version: 1, pendingEvents: 1 } });
+    return eventsOf(this.users as unknown as Collection<EventCarrier>, id);
   }
 
   /**
@@ -425,6 +422,18 @@ export interface EventCarrier {
 
 /** Documents that carry at least one event (event ids are non-empty strings); index `pendingEvents.id`. */
 export const CARRIES_EVENTS = { 'pendingEvents.id': { $gt: '' } } as Filter<EventCarrier>;
+
+const CARRIER_FIELDS = { projection: { _id: 1, orgId: 1, version: 1, pendingEvents: 1 } };
+
+/** Documents of a collection (users or groups) that carry events not yet handed on. */
+export function carriersWithEvents(coll: Collection<EventCarrier>, limit: number): Promise<EventCarrier[]> {
+  return coll.find(CARRIES_EVENTS, CARRIER_FIELDS).limit(limit).toArray();
+}
+
+/** One document's events not yet handed on, with what the relay needs to confirm them. */
+export function eventsOf(coll: Collection<EventCarrier>, id: string): Promise<EventCarrier | null> {
+  return coll.findOne({ _id: id }, CARRIER_FIELDS);
+}
 
 /**
  * Removes handed-on events from documents with \$pullAll of the events exactly as they were read

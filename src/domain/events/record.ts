@@ -68,11 +68,24 @@ export function stampUserEvent(sink: EventSink | undefined, ctx: RequestContext,
     kind === 'create'
       ? [...Object.keys(JSON.parse(data ?? '{}') as object).filter((k) => k !== 'schemas' && k !== 'meta'), ...(after.passwordHash ? ['password'] : [])]
       : changedAttributes(diffUsers(before, after).map((c) => c.path));
-  const activation = activationOf(before, after);
-  const event = newChangeEvent({
+  const event = changeEvent(ctx, kind, 'User', after, attributes, data, activationOf(before, after));
+  setEvents(after, [...keep, event]);
+}
+
+/** The event of one change of a user or group, as written (`after`), in the request's transaction. */
+function changeEvent(
+  ctx: RequestContext,
+  kind: ChangeKind,
+  resourceType: ChangeEvent['resourceType'],
+  after: { _id: string; externalId?: string | undefined; version: number; lastModified: Date },
+  attributes: string[],
+  data: string | undefined,
+  activation?: ChangeEvent['activation'],
+): ChangeEvent {
+  return newChangeEvent({
     kind,
     ...(activation ? { activation } : {}),
-    resourceType: 'User',
+    resourceType,
     resourceId: after._id,
     ...(after.externalId !== undefined ? { externalId: after.externalId } : {}),
     ...(kind !== 'delete' ? { version: etag(after.version) } : {}),
@@ -81,7 +94,6 @@ export function stampUserEvent(sink: EventSink | undefined, ctx: RequestContext,
     attributes,
     ...(data !== undefined ? { data } : {}),
   });
-  setEvents(after, [...keep, event]);
 }
 
 /** A group change's event; `members` changed adds "members" to the notice form's attributes. */
@@ -99,17 +111,7 @@ export function groupEvent(
       ? Object.keys(representation ?? {}).filter((k) => k !== 'schemas' && k !== 'meta')
       : diffGroups(before, after).map((c) => c.path).filter((p) => p !== 'role'); // the bound role is no SCIM attribute
   if (options.membersChanged && !attributes.includes('members')) attributes.push('members');
-  return newChangeEvent({
-    kind,
-    resourceType: 'Group',
-    resourceId: after._id,
-    ...(after.externalId !== undefined ? { externalId: after.externalId } : {}),
-    ...(kind !== 'delete' ? { version: etag(after.version) } : {}),
-    txn: ctx.requestId,
-    at: after.lastModified,
-    attributes,
-    ...(representation ? { data: JSON.stringify(representation) } : {}),
-  });
+  return changeEvent(ctx, kind, 'Group', after, attributes, representation ? JSON.stringify(representation) : undefined);
 }
 
 /** Puts a group change's event into the group document about to be written (as stampUserEvent). */
