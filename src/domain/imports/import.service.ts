@@ -16,7 +16,7 @@ import {
 import type { OrganizationRecord } from '../../store/organization.repository.js';
 import { badRequest, notFound, ScimError } from '../../scim/errors.js';
 import type { Actor, Clock, RequestContext } from '../context.js';
-import { inviteInput, type InvitationService, type InviteInput } from '../invitations/invitation.service.js';
+import { inviteInput, type InvitationBatch, type InvitationService, type InviteInput } from '../invitations/invitation.service.js';
 import { domainOf, emailDomainViolation } from '../rules/email-domain.js';
 import { newId } from '../../ids.js';
 import { inspectFile, readRows } from './read-rows.js';
@@ -441,9 +441,24 @@ export class ImportService {
       taken ??= await this.repo.takenEmailKeys(job.orgId, [...new Set(batch.slice(from).map((r) => (r.values.email ?? '').toLowerCase()))]);
       return taken;
     };
+    // The rows' writes go to the database together at the checkpoint (InvitationService.openBatch).
+    const invites = await this.invitations.openBatch(run.ctx, keys, batch.length);
+    const defs = await this.extensionsFor(job.orgId);
     let renewedAt = Date.now();
     let last = progress.nextRow - 1;
     const save = async () => {
+      // A row whose address another request took since the batch read them is a duplicate after all.
+      // Under the organization's extensions, as the rows were read (the stored shadow keys, the audit diff).
+      const notInvited = await runWithExtensions(defs, () => this.invitations.flushBatch(invites));
+      for (const [i, result] of results.entries()) {
+        if (result.outcome !== 'invited' || !notInvited.has(result.userId!)) continue;
+        const { userId: _u, ...rest } = result;
+        results[i] = { ...rest, outcome: 'failed', code: 'duplicate', reason: 'duplicate: a user with this email already exists' };
+        progress.succeeded -= 1;
+        progress.failed += 1;
+        const k = newKeys.findIndex((n) => n.userId === result.userId);
+        if (k >= 0) newKeys.splice(k, 1);
+      }
       await this.repo.saveKeys(newKeys);
       await this.repo.saveResults(results);
       progress.nextRow = last + 1;
@@ -454,7 +469,7 @@ export class ImportService {
         if (this.stopping) break;
         const row = batch[i]!;
         from = i;
-        const result = await this.processRowWithRetry(run, { org, invitedBy, existing }, row);
+        const result = await this.processRowWithRetry(run, { org, invitedBy, existing, invites, defs }, row);
         results.push(result);
         if (result.outcome === 'invited') {
           const key = result.email.toLowerCase();
@@ -497,7 +512,7 @@ export class ImportService {
   }
 
   /** `sentBefore`: the user this job invited for the row before a crash (or a failed first try). */
-  private async processRow(run: Run, { org, invitedBy, existing }: BatchState, row: SourceRow, sentBefore: string | undefined): Promise<ImportResultRecord> {
+  private async processRow(run: Run, { org, invitedBy, existing, invites, defs }: BatchState, row: SourceRow, sentBefore: string | undefined): Promise<ImportResultRecord> {
     const { job, ctx } = run;
     const email = row.values.email ?? '';
     const base = { _id: `${job._id}:${row.row}`, orgId: job.orgId, jobId: job._id, row: row.row, email: clip(email, MAX_EMAIL_CHARS) };
@@ -534,8 +549,7 @@ export class ImportService {
       const resumed = run.suspects.has(row.row);
       // Extension columns (README "Custom schema extensions") go to the user as the organization declared them.
       const input: InviteInput & { extensions?: Record<string, string> } = { ...(parsed.data as InviteInput), ...(row.values.extensions ? { extensions: row.values.extensions } : {}) };
-      const defs = await this.extensionsFor(job.orgId);
-      const sent = await runWithExtensions(defs, () => this.invitations.invite(ctx, input, job.linkBase, { jobId: job._id, row: row.row, resumed }));
+      const sent = await runWithExtensions(defs, () => this.invitations.invite(ctx, input, job.linkBase, { jobId: job._id, row: row.row, resumed, batch: invites }));
       return invited(sent.userId);
     } catch (err) {
       if (!(err instanceof ScimError) || err.status >= 500) throw err;
@@ -597,6 +611,10 @@ interface BatchState {
   invitedBy: Map<string, number>;
   /** The addresses of the rest of the batch that existing users hold, read once when seats run out. */
   existing: () => Promise<Set<string>>;
+  /** The batch's invitations, written at its checkpoint. */
+  invites: InvitationBatch;
+  /** The organization's schema extensions, read once per batch. */
+  defs: ExtensionDef[];
 }
 
 /**

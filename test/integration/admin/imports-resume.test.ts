@@ -169,6 +169,8 @@ describe('Bulk invitations: crash safety and resume', () => {
         if (sent === 3) stopping = first.stop();
         return out;
       },
+      openBatch: real.openBatch.bind(real),
+      flushBatch: real.flushBatch.bind(real),
     } as unknown as InvitationService;
     const first = otherProcess({ batchSize: 3 }, stopAfterThree);
     const view = await first.submit(ctxOf(org), { format: 'csv', data: Buffer.from(sevenRows) }, LINK_BASE);
@@ -243,6 +245,8 @@ describe('Bulk invitations: crash safety and resume', () => {
         if (args[1].email === 'c@example.com') throw new Error('simulated failure: internals must not leak');
         return real.invite(...args);
       },
+      openBatch: real.openBatch.bind(real),
+      flushBatch: real.flushBatch.bind(real),
     } as unknown as InvitationService;
     const runner = otherProcess({ batchSize: 2 }, failOnC);
     const view = await runner.submit(ctxOf(org), { format: 'csv', data: Buffer.from(sevenRows) }, LINK_BASE);
