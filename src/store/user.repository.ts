@@ -236,6 +236,8 @@ export class UserRepository {
    * unique index at insert.
    */
   async takenEmailKeys(orgId: string, keys: string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    if (this.sql) return new Set((await this.sql.findIn('users', orgId, 'emailKey', [...new Set(keys)], ['emailKey'])).map(([key]) => key!));
     const found = await findIn(this.users, this.inPushdown, { orgId }, 'emailKey', keys, { projection: { emailKey: 1 } });
     return new Set(found.map((u) => u.emailKey));
   }

@@ -431,7 +431,9 @@ export class ImportService {
     // Which earlier row of the file invited each address of the batch: the stored keys of earlier
     // batches, then this batch's own as it goes.
     const keys = [...new Set(batch.map((r) => (r.values.email ?? '').toLowerCase()).filter((k) => k.includes('@')))];
-    const invitedBy = await this.repo.findKeys(job.orgId, job._id, keys);
+    // Both lookups at once: which earlier row invited each address, and which addresses users hold
+    // (the batch of invitations, whose writes go to the database together at the checkpoint).
+    const [invitedBy, invites] = await Promise.all([this.repo.findKeys(job.orgId, job._id, keys), this.invitations.openBatch(run.ctx, keys, batch.length)]);
     const newKeys: ImportKeyRecord[] = [];
     const results: ImportResultRecord[] = [];
     // Which addresses of the rest of the batch existing users hold, read once, only if the seats run out.
@@ -441,8 +443,6 @@ export class ImportService {
       taken ??= await this.repo.takenEmailKeys(job.orgId, [...new Set(batch.slice(from).map((r) => (r.values.email ?? '').toLowerCase()))]);
       return taken;
     };
-    // The rows' writes go to the database together at the checkpoint (InvitationService.openBatch).
-    const invites = await this.invitations.openBatch(run.ctx, keys, batch.length);
     const defs = await this.extensionsFor(job.orgId);
     let renewedAt = Date.now();
     let last = progress.nextRow - 1;
