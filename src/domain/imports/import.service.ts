@@ -489,8 +489,10 @@ export class ImportService {
         }
       }
     } catch (err) {
-      // The rows done before an internal failure stay done and reported.
+      // The rows done before an internal failure stay done and reported. A run that lost the job
+      // writes nothing more: the seats its batch took go back, the new holder redoes the rows.
       if (!(err instanceof LeaseLost)) await save().catch(() => undefined);
+      else await this.invitations.discardBatch(invites).catch(() => undefined);
       throw err;
     }
     await save();

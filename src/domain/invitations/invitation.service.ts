@@ -218,6 +218,12 @@ export class InvitationService {
     return notWritten;
   }
 
+  /** Drops a batch without writing it (UserService.discardInvited). */
+  async discardBatch(batch: InvitationBatch): Promise<void> {
+    batch.pending.splice(0);
+    await this.users.discardInvited(batch.users);
+  }
+
   private async inviteIn(
     batch: InvitationBatch,
     ctx: RequestContext,

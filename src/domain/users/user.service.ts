@@ -633,7 +633,9 @@ export class UserService {
 
   /** Adds an invited user to the batch, or throws the error `createInvited` would (400, 403, 409). */
   async createInvitedIn(batch: InvitedUserBatch, body: unknown, invitedAt: Date, id: string = newId()): Promise<UserRecord> {
-    batch.room = Math.max(1, batch.room - 1);
+    // This user and the ones the batch may still add after it.
+    const want = Math.max(1, batch.room);
+    batch.room -= 1;
     const { ctx, org } = batch;
     const input = parseUserResource(body);
     const user: UserRecord = {
@@ -656,7 +658,7 @@ export class UserService {
     }
     if (batch.free === 0) {
       // As commit's seat rule, for several users at once: as many seats as the batch may still need.
-      const hold = batch.full ? undefined : await this.seats.takeUpTo(org._id, org.seatLimit, batch.room);
+      const hold = batch.full ? undefined : await this.seats.takeUpTo(org._id, org.seatLimit, want);
       if (hold) batch.holds.push(hold);
       if (!hold || hold.count === 0) {
         batch.full ??= { used: hold?.used ?? 0 };
@@ -718,6 +720,12 @@ export class UserService {
       })),
     );
     return notWritten;
+  }
+
+  /** Drops a batch that will not be written (its run lost the job to another): every seat it took goes back. */
+  async discardInvited(batch: InvitedUserBatch): Promise<void> {
+    const users = batch.users.splice(0);
+    await this.giveBackBatchSeats(batch, batch.free + users.length);
   }
 
   private async giveBackBatchSeats(batch: InvitedUserBatch, count: number): Promise<void> {
