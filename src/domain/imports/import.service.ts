@@ -136,8 +136,10 @@ interface Progress {
  * - Run (in this process, `concurrency` jobs at once): the stored file is streamed through its parser
  *   and rows go through InvitationService.invite, the same rules as a single invitation, one after
  *   the other in file order, so when the seats run out it is the tail of the file that says so.
- *   Results are written per batch with a checkpoint (`nextRow`) and the counters; memory holds one
- *   batch, never the file or the report.
+ *   The rows of a batch are invited into an InvitationService batch (openBatch): the rules apply
+ *   per row at once, the writes (users, links, invitations, messages, audit) go to the database
+ *   together at the batch's checkpoint (flushBatch), before its results, keys and counters; memory
+ *   holds one batch, never the file or the report.
  * - A bad row is a result, never an end: only an internal failure (after one retry) or an unreadable
  *   stored file ends a job early, as `failed` with a reason.
  * - Crash safety: a run holds a renewable lease on its job. `resumeInterrupted()` (at start and then
