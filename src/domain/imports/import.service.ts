@@ -445,6 +445,17 @@ export class ImportService {
       taken ??= await this.repo.takenEmailKeys(job.orgId, [...new Set(batch.slice(from).map((r) => (r.values.email ?? '').toLowerCase()))]);
       return taken;
     };
+    // The most seats the batch can use: its first rows of an address that no user holds, on the
+    // organization's domains and not invited by an earlier batch. The batch takes seats for these at
+    // once, so a request elsewhere is never refused a seat that a row of the batch cannot use.
+    const candidates = new Set<string>();
+    for (const r of batch) {
+      const email = r.values.email ?? '';
+      const key = email.toLowerCase();
+      if (r.problem || !key.includes('@') || run.recovered.has(r.row) || invitedBy.has(key) || invites.users.taken.has(key)) continue;
+      if (!emailDomainViolation(email, org)) candidates.add(key);
+    }
+    invites.users.room = candidates.size;
     const defs = await this.extensionsFor(job.orgId);
     let renewedAt = Date.now();
     let last = progress.nextRow - 1;
