@@ -67,6 +67,28 @@ export class SeatService {
     };
   }
 
+  /**
+   * Takes up to `wanted` seats for a batch of user writes (bulk import); `hold.count` is how many,
+   * 0 when the organization is full. Give back the ones no user got with `giveBack(n)`; the rest are kept.
+   */
+  async takeUpTo(orgId: string, limit: number | null, wanted: number): Promise<{ count: number; used: number; giveBack(n: number): Promise<void> }> {
+    const result = await this.repo.takeUpTo(orgId, limit, wanted, () => this.users.countHoldingSeats(orgId), this.clock.now());
+    let pending = result.taken;
+    this.pending.set(orgId, (this.pending.get(orgId) ?? 0) + pending);
+    return {
+      count: result.taken,
+      used: result.used,
+      giveBack: async (n: number) => {
+        // The whole hold is settled: the given-back seats return to the counter, the others are kept.
+        const left = (this.pending.get(orgId) ?? pending) - pending;
+        if (left > 0) this.pending.set(orgId, left);
+        else this.pending.delete(orgId);
+        pending = 0;
+        await this.repo.giveMany(orgId, n, this.clock.now());
+      },
+    };
+  }
+
   /** Gives back the seat of a user that no longer holds one (suspended or deleted). */
   async release(orgId: string): Promise<void> {
     await this.repo.give(orgId, this.clock.now());

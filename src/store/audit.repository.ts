@@ -90,6 +90,18 @@ export class AuditRepository {
     }
   }
 
+  /** Many entries in one command (bulk import batches); an entry already stored (same id, a retry) is skipped. */
+  async insertMany(entries: AuditRecord[]): Promise<void> {
+    if (entries.length === 0) return;
+    try {
+      await this.entries.insertMany(entries, { ordered: false });
+    } catch (err) {
+      const writeErrors = (err as { writeErrors?: { code?: number; errmsg?: string }[] | { code?: number; errmsg?: string } }).writeErrors;
+      const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+      if (list.length === 0 || list.some((e) => !asDuplicateKey({ code: e.code, message: e.errmsg ?? '' }))) throw err;
+    }
+  }
+
   async find(orgId: string, query: AuditQuery): Promise<{ total: number; items: AuditRecord[] }> {
     const filter: Record<string, unknown> = { orgId };
     if (query.userId !== undefined) filter['target.id'] = query.userId;

@@ -151,6 +151,14 @@ export interface EngineSql {
   count(collection: string, orgId: string, status: { in: readonly string[] } | { ne: string }): Promise<number>;
   /** `_id`s of the organization's documents whose status is not `notStatus`, sorted by (created, _id). */
   pageIds(collection: string, orgId: string, notStatus: string, direction: 1 | -1, skip: number, limit: number): Promise<string[]>;
+  /**
+   * `{orgId, [field]: {$in: values}}` (string values; `orgId` undefined: any organization), answering
+   * the `select` fields of each match as text (null when absent). FerretDB reads every document of
+   * the organization for an `$in`, and one equality lookup per value costs a FerretDB round trip each
+   * (a bulk import batch asks for hundreds); here it is one indexed `= ANY` on the btree expression
+   * indexes FerretDB's createIndexes builds for the models' indexes.
+   */
+  findIn(collection: string, orgId: string | undefined, field: string, values: readonly string[], select: readonly string[]): Promise<(string | null)[][]>;
   close(): Promise<void>;
 }
 
@@ -214,9 +222,27 @@ export function engineSql(postgresUrl: string, schema: string, onError: (err: un
       );
       return (rows ?? []).map((r) => r.id);
     },
+    findIn: async (collection, orgId, field, values, select) => {
+      if (values.length === 0) return [];
+      const columns = select.map((f, i) => `_jsonb->>${literal(f)} AS c${i}`).join(', ');
+      const rows = await onTable<Record<string, string | null>>(
+        collection,
+        (from) =>
+          `SELECT ${columns} FROM ${from} WHERE ` +
+          (orgId === undefined ? '' : `_jsonb->'orgId' = to_jsonb($2::text) AND `) +
+          `_jsonb->${literal(field)} = ANY ($1::jsonb[])`,
+        orgId === undefined ? [values.map((v) => JSON.stringify(v))] : [values.map((v) => JSON.stringify(v)), orgId],
+      );
+      return (rows ?? []).map((r) => select.map((_, i) => r[`c${i}`] ?? null));
+    },
     close: () => {
       closed = true;
       return pool.end();
     },
   };
+}
+
+/** A field name as an SQL string literal (the names are the repositories' own constants). */
+function literal(name: string): string {
+  return `'${name.replace(/'/g, "''")}'`;
 }

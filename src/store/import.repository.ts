@@ -1,5 +1,6 @@
 import type { Collection, Filter } from 'mongodb';
 import type { Store } from './connection.js';
+import type { EngineSql } from './ferretdb-postgresql.js';
 import { asDuplicateKey } from './errors.js';
 import type { InvitationRecord } from './invitation.repository.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -131,7 +132,11 @@ export class ImportRepository {
     this.invitations = store.models.Invitation.collection as unknown as Collection<InvitationRecord>;
     // Per-value lookups where equality has an index but $in has none (FerretDB on PostgreSQL, see pushdown.ts).
     this.inPushdown = store.capabilities.inPushdown || !store.capabilities.equalityPushdown;
+    this.sql = store.sql;
   }
+
+  /** The embedded engine's SQL (ferretdb-postgresql.ts), for the batch lookups FerretDB cannot push down. */
+  private readonly sql: EngineSql | undefined;
 
   exclusive<T>(jobId: string, work: () => Promise<T>): Promise<T> {
     return this.mutex.run(jobId, work);
@@ -319,6 +324,10 @@ export class ImportRepository {
   async findKeys(orgId: string, jobId: string, emailKeys: string[]): Promise<Map<string, number>> {
     if (emailKeys.length === 0) return new Map();
     const prefix = `${jobId}:`;
+    if (this.sql) {
+      const rows = await this.sql.findIn('import_keys', orgId, '_id', [...new Set(emailKeys.map((k) => prefix + k))], ['_id', 'row']);
+      return new Map(rows.map(([key, row]) => [key!.slice(prefix.length), Number(row)]));
+    }
     const found = await findIn(this.keys, this.inPushdown, {}, '_id', emailKeys.map((k) => prefix + k), { projection: { _id: 1, orgId: 1, row: 1 } });
     return new Map(found.filter((k) => k.orgId === orgId).map((k) => [k._id.slice(prefix.length), k.row]));
   }
@@ -350,6 +359,7 @@ export class ImportRepository {
   /** Which of these lower-cased addresses a visible user of the organization signs in with. */
   async takenEmailKeys(orgId: string, emailKeys: string[]): Promise<Set<string>> {
     if (emailKeys.length === 0) return new Set();
+    if (this.sql) return new Set((await this.sql.findIn('users', orgId, 'emailKey', [...new Set(emailKeys)], ['emailKey'])).map(([key]) => key!));
     const found = await findIn(this.users, this.inPushdown, { orgId }, 'emailKey', emailKeys, { projection: { emailKey: 1 } });
     return new Set(found.map((u) => u.emailKey));
   }

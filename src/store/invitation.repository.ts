@@ -63,6 +63,12 @@ export class InvitationRepository {
     await this.invitations.insertOne(invitation);
   }
 
+  /** The invitations of a bulk import batch, tokens first as in `insert`. */
+  async insertMany(invitations: InvitationRecord[], tokens: InvitationTokenRecord[]): Promise<void> {
+    if (tokens.length > 0) await this.tokens.insertMany(tokens);
+    if (invitations.length > 0) await this.invitations.insertMany(invitations);
+  }
+
   async find(orgId: string, userId: string): Promise<InvitationRecord | null> {
     return this.invitations.findOne({ _id: userId, orgId } as Filter<InvitationRecord>);
   }

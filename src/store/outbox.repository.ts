@@ -24,6 +24,10 @@ export class OutboxRepository {
     await this.outbox.insertOne(message);
   }
 
+  async insertMany(messages: OutboxRecord[]): Promise<void> {
+    if (messages.length > 0) await this.outbox.insertMany(messages);
+  }
+
   /** Newest first. */
   async list(orgId: string, skip: number, limit: number): Promise<{ total: number; items: OutboxRecord[] }> {
     const filter = { orgId } as Filter<OutboxRecord>;

@@ -54,6 +54,35 @@ export class SeatRepository {
     });
   }
 
+  /**
+   * Takes up to `wanted` seats at once (a bulk import batch): as many as are free under `limit`, by
+   * one conditional update on the counter read under the lock (`used <= limit - taken`, so a
+   * concurrent take elsewhere makes it read again). `taken` is how many it took (0 when full).
+   */
+  async takeUpTo(orgId: string, limit: number | null, wanted: number, initial: () => Promise<number>, now: Date): Promise<{ taken: number; used: number }> {
+    return this.writes.run(orgId, async () => {
+      await this.createIfAbsent(orgId, initial, now);
+      for (;;) {
+        const current = (await this.seats.findOne({ _id: orgId }))?.used ?? 0;
+        const taken = limit === null ? wanted : Math.max(0, Math.min(wanted, limit - current));
+        if (taken === 0) return { taken: 0, used: current };
+        const condition = limit === null ? { _id: orgId } : { _id: orgId, used: { $lte: limit - taken } };
+        const result = await this.seats.updateOne(condition, { $inc: { used: taken }, $set: { lastModified: now } });
+        if (result.matchedCount === 1) return { taken, used: current + taken };
+      }
+    });
+  }
+
+  /** Gives `count` seats back at once; never below zero. */
+  async giveMany(orgId: string, count: number, now: Date): Promise<void> {
+    if (count <= 0) return;
+    await this.writes.run(orgId, async () => {
+      const current = (await this.seats.findOne({ _id: orgId }))?.used ?? 0;
+      const back = Math.min(count, current);
+      if (back > 0) await this.seats.updateOne({ _id: orgId, used: { $gte: back } }, { $inc: { used: -back }, $set: { lastModified: now } });
+    });
+  }
+
   /** Gives one seat back; never below zero. */
   async give(orgId: string, now: Date): Promise<void> {
     await this.writes.run(orgId, async () => {

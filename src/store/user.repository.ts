@@ -2,7 +2,7 @@ import { CASE_KEYS_VERSION, withCaseKeys } from './case-keys.js';
 import { MetaRepository } from './meta.repository.js';
 import type { Collection, Filter, Sort } from 'mongodb';
 import type { Store } from './connection.js';
-import { asDuplicateKey } from './errors.js';
+import { asDuplicateKey, type DuplicateKeyError } from './errors.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { Condition } from '../scim/filter.js';
 import { compileCondition } from './filter-query.js';
@@ -156,7 +156,11 @@ export class UserRepository {
     this.users = store.models.User.collection as unknown as Collection<UserRecord>;
     this.meta = new MetaRepository(store);
     this.sql = store.sql;
+    this.inPushdown = store.capabilities.inPushdown || !store.capabilities.equalityPushdown;
   }
+
+  /** Whether one `$in` is served as well as equality lookups (pushdown.ts findIn). */
+  private readonly inPushdown: boolean;
 
   /** Extra shadow keys for a record (custom extension values), set by the domain layer. */
   extraCaseKeys: (user: UserRecord) => Record<string, unknown> = () => ({});
@@ -201,6 +205,41 @@ export class UserRepository {
     } catch (err) {
       throw asDuplicateKey(err) ?? err;
     }
+  }
+
+  /**
+   * Inserts many new users in one command (bulk import batches), unordered: a user that clashes on a
+   * unique key is left out and named in the answer (id -> the clash), the others are written.
+   * Any other failure is thrown; then some of the users may be written (the import's resume finds them).
+   */
+  async insertMany(users: UserRecord[]): Promise<Map<string, DuplicateKeyError>> {
+    const clashes = new Map<string, DuplicateKeyError>();
+    if (users.length === 0) return clashes;
+    try {
+      await this.users.insertMany(users.map((u) => this.stored(u)), { ordered: false });
+    } catch (err) {
+      const writeErrors = (err as { writeErrors?: { index: number; errmsg?: string; code?: number }[] | { index: number } }).writeErrors;
+      const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+      if (list.length === 0) throw asDuplicateKey(err) ?? err;
+      for (const e of list as { index: number; errmsg?: string; code?: number; err?: unknown }[]) {
+        const dup = asDuplicateKey({ code: e.code, message: e.errmsg ?? '' });
+        if (!dup) throw err;
+        clashes.set(users[e.index]!._id, dup);
+      }
+    }
+    return clashes;
+  }
+
+  /**
+   * Which of these lower-cased sign-in email keys a user of the organization holds (indexed equality
+   * lookups on engines that do not push `$in` down, pushdown.ts). A userName clash is left to the
+   * unique index at insert.
+   */
+  async takenEmailKeys(orgId: string, keys: string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    if (this.sql) return new Set((await this.sql.findIn('users', orgId, 'emailKey', [...new Set(keys)], ['emailKey'])).map(([key]) => key!));
+    const found = await findIn(this.users, this.inPushdown, { orgId }, 'emailKey', keys, { projection: { emailKey: 1 } });
+    return new Set(found.map((u) => u.emailKey));
   }
 
   /**

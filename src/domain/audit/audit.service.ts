@@ -70,6 +70,35 @@ export class AuditService {
     await this.record({ orgId: ctx.orgId, at, actor: ctx.actor, action, target, changes, requestId: ctx.requestId });
   }
 
+  /** Many entries in one write (bulk import batches), under the same retry and last resort as `record`. */
+  async recordMany(events: AuditEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const entries = events.map((event) => this.entryOf(event));
+    let lastError: unknown;
+    for (let attempt = 0; attempt < AUDIT_ATTEMPTS; attempt++) {
+      try {
+        await this.repo.insertMany(entries);
+        return;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    for (const entry of entries) this.logger.error({ err: lastError, audit: entry }, 'audit entry not stored');
+  }
+
+  private entryOf(event: AuditEvent): AuditRecord {
+    return {
+      _id: newId(),
+      orgId: event.orgId,
+      at: event.at,
+      actor: { type: event.actor.type, id: event.actor.id, name: event.actor.name },
+      action: event.action,
+      target: event.target,
+      changes: event.changes,
+      requestId: event.requestId,
+    };
+  }
+
   async record(event: AuditEvent): Promise<void> {
     const entry: AuditRecord = {
       _id: newId(),

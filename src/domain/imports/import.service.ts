@@ -16,7 +16,7 @@ import {
 import type { OrganizationRecord } from '../../store/organization.repository.js';
 import { badRequest, notFound, ScimError } from '../../scim/errors.js';
 import type { Actor, Clock, RequestContext } from '../context.js';
-import { inviteInput, type InvitationService, type InviteInput } from '../invitations/invitation.service.js';
+import { inviteInput, type InvitationBatch, type InvitationService, type InviteInput } from '../invitations/invitation.service.js';
 import { domainOf, emailDomainViolation } from '../rules/email-domain.js';
 import { newId } from '../../ids.js';
 import { inspectFile, readRows } from './read-rows.js';
@@ -136,8 +136,10 @@ interface Progress {
  * - Run (in this process, `concurrency` jobs at once): the stored file is streamed through its parser
  *   and rows go through InvitationService.invite, the same rules as a single invitation, one after
  *   the other in file order, so when the seats run out it is the tail of the file that says so.
- *   Results are written per batch with a checkpoint (`nextRow`) and the counters; memory holds one
- *   batch, never the file or the report.
+ *   The rows of a batch are invited into an InvitationService batch (openBatch): the rules apply
+ *   per row at once, the writes (users, links, invitations, messages, audit) go to the database
+ *   together at the batch's checkpoint (flushBatch), before its results, keys and counters; memory
+ *   holds one batch, never the file or the report.
  * - A bad row is a result, never an end: only an internal failure (after one retry) or an unreadable
  *   stored file ends a job early, as `failed` with a reason.
  * - Crash safety: a run holds a renewable lease on its job. `resumeInterrupted()` (at start and then
@@ -431,7 +433,9 @@ export class ImportService {
     // Which earlier row of the file invited each address of the batch: the stored keys of earlier
     // batches, then this batch's own as it goes.
     const keys = [...new Set(batch.map((r) => (r.values.email ?? '').toLowerCase()).filter((k) => k.includes('@')))];
-    const invitedBy = await this.repo.findKeys(job.orgId, job._id, keys);
+    // Both lookups at once: which earlier row invited each address, and which addresses users hold
+    // (the batch of invitations, whose writes go to the database together at the checkpoint).
+    const [invitedBy, invites] = await Promise.all([this.repo.findKeys(job.orgId, job._id, keys), this.invitations.openBatch(run.ctx, keys, batch.length)]);
     const newKeys: ImportKeyRecord[] = [];
     const results: ImportResultRecord[] = [];
     // Which addresses of the rest of the batch existing users hold, read once, only if the seats run out.
@@ -441,9 +445,33 @@ export class ImportService {
       taken ??= await this.repo.takenEmailKeys(job.orgId, [...new Set(batch.slice(from).map((r) => (r.values.email ?? '').toLowerCase()))]);
       return taken;
     };
+    // The most seats the batch can use: its first rows of an address that no user holds, on the
+    // organization's domains and not invited by an earlier batch. The batch takes seats for these at
+    // once, so a request elsewhere is never refused a seat that a row of the batch cannot use.
+    const candidates = new Set<string>();
+    for (const r of batch) {
+      const email = r.values.email ?? '';
+      const key = email.toLowerCase();
+      if (r.problem || !key.includes('@') || run.recovered.has(r.row) || invitedBy.has(key) || invites.users.taken.has(key)) continue;
+      if (!emailDomainViolation(email, org)) candidates.add(key);
+    }
+    invites.users.room = candidates.size;
+    const defs = await this.extensionsFor(job.orgId);
     let renewedAt = Date.now();
     let last = progress.nextRow - 1;
     const save = async () => {
+      // A row whose address another request took since the batch read them is a duplicate after all.
+      // Under the organization's extensions, as the rows were read (the stored shadow keys, the audit diff).
+      const notInvited = await runWithExtensions(defs, () => this.invitations.flushBatch(invites));
+      for (const [i, result] of results.entries()) {
+        if (result.outcome !== 'invited' || !notInvited.has(result.userId!)) continue;
+        const { userId: _u, ...rest } = result;
+        results[i] = { ...rest, outcome: 'failed', code: 'duplicate', reason: 'duplicate: a user with this email already exists' };
+        progress.succeeded -= 1;
+        progress.failed += 1;
+        const k = newKeys.findIndex((n) => n.userId === result.userId);
+        if (k >= 0) newKeys.splice(k, 1);
+      }
       await this.repo.saveKeys(newKeys);
       await this.repo.saveResults(results);
       progress.nextRow = last + 1;
@@ -454,7 +482,7 @@ export class ImportService {
         if (this.stopping) break;
         const row = batch[i]!;
         from = i;
-        const result = await this.processRowWithRetry(run, { org, invitedBy, existing }, row);
+        const result = await this.processRowWithRetry(run, { org, invitedBy, existing, invites, defs }, row);
         results.push(result);
         if (result.outcome === 'invited') {
           const key = result.email.toLowerCase();
@@ -474,8 +502,10 @@ export class ImportService {
         }
       }
     } catch (err) {
-      // The rows done before an internal failure stay done and reported.
+      // The rows done before an internal failure stay done and reported. A run that lost the job
+      // writes nothing more: the seats its batch took go back, the new holder redoes the rows.
       if (!(err instanceof LeaseLost)) await save().catch(() => undefined);
+      else await this.invitations.discardBatch(invites).catch(() => undefined);
       throw err;
     }
     await save();
@@ -497,7 +527,7 @@ export class ImportService {
   }
 
   /** `sentBefore`: the user this job invited for the row before a crash (or a failed first try). */
-  private async processRow(run: Run, { org, invitedBy, existing }: BatchState, row: SourceRow, sentBefore: string | undefined): Promise<ImportResultRecord> {
+  private async processRow(run: Run, { org, invitedBy, existing, invites, defs }: BatchState, row: SourceRow, sentBefore: string | undefined): Promise<ImportResultRecord> {
     const { job, ctx } = run;
     const email = row.values.email ?? '';
     const base = { _id: `${job._id}:${row.row}`, orgId: job.orgId, jobId: job._id, row: row.row, email: clip(email, MAX_EMAIL_CHARS) };
@@ -534,8 +564,7 @@ export class ImportService {
       const resumed = run.suspects.has(row.row);
       // Extension columns (README "Custom schema extensions") go to the user as the organization declared them.
       const input: InviteInput & { extensions?: Record<string, string> } = { ...(parsed.data as InviteInput), ...(row.values.extensions ? { extensions: row.values.extensions } : {}) };
-      const defs = await this.extensionsFor(job.orgId);
-      const sent = await runWithExtensions(defs, () => this.invitations.invite(ctx, input, job.linkBase, { jobId: job._id, row: row.row, resumed }));
+      const sent = await runWithExtensions(defs, () => this.invitations.invite(ctx, input, job.linkBase, { jobId: job._id, row: row.row, resumed, batch: invites }));
       return invited(sent.userId);
     } catch (err) {
       if (!(err instanceof ScimError) || err.status >= 500) throw err;
@@ -597,6 +626,10 @@ interface BatchState {
   invitedBy: Map<string, number>;
   /** The addresses of the rest of the batch that existing users hold, read once when seats run out. */
   existing: () => Promise<Set<string>>;
+  /** The batch's invitations, written at its checkpoint. */
+  invites: InvitationBatch;
+  /** The organization's schema extensions, read once per batch. */
+  defs: ExtensionDef[];
 }
 
 /**

@@ -16,7 +16,20 @@ import { hashPassword, hashTokenSecret, newSecret } from '../secrets.js';
 import { idFor } from '../tokens.js';
 import type { UserRecord } from '../../store/user.repository.js';
 import type { UserService } from '../users/user.service.js';
-import type { Delivery, Mailer } from './mailer.js';
+import type { Delivery, Mailer, Message } from './mailer.js';
+import type { InvitedUserBatch } from '../users/user.service.js';
+
+/** Invitations being sent together (InvitationService.openBatch). */
+export interface InvitationBatch {
+  users: InvitedUserBatch;
+  pending: { invitation: InvitationRecord; token: InvitationTokenRecord; secret: string; linkBase: string }[];
+}
+
+async function sequential<T, R>(items: T[], each: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (const item of items) out.push(await each(item));
+  return out;
+}
 
 const HOUR_MS = 60 * 60 * 1000;
 
@@ -101,9 +114,9 @@ export class InvitationService {
     ctx: RequestContext,
     input: InviteInput,
     linkBase: string,
-    source?: { jobId: string; row: number; resumed?: boolean },
+    source?: { jobId: string; row: number; resumed?: boolean; batch?: InvitationBatch },
   ): Promise<InvitationView & { delivery: Delivery }> {
-    const org = await this.organizations.findById(ctx.orgId);
+    const org = source?.batch?.users.org ?? (await this.organizations.findById(ctx.orgId));
     if (!org) throw notFound(`organization ${ctx.orgId} not found`);
     const role = input.role === undefined ? undefined : findRole(org, input.role);
     if (input.role !== undefined && !role) {
@@ -126,6 +139,9 @@ export class InvitationService {
     // user and was cut off before storing the invitation, the resumed run finds that user (its
     // create clashes) and finishes the invitation instead of calling the row a duplicate.
     const id = source ? idFor(`import:${source.jobId}:${source.row}`) : undefined;
+    // In a batch (bulk import), the writes wait for flushBatch. A row a cut-off run may have half
+    // done (resumed) takes the path below, which finds that run's user.
+    if (source?.batch && !source.resumed) return this.inviteIn(source.batch, ctx, input, body, now, org, id!, source, linkBase);
     let user: UserRecord;
     try {
       user = await this.users.createInvited(ctx, body, now, id);
@@ -161,6 +177,81 @@ export class InvitationService {
     const delivery = await this.deliver(ctx.orgId, input.email, secret, linkBase, org.name);
     await this.record(ctx, 'invitation.sent', invitation, [{ path: 'delivery', old: null, new: delivery.channel }]);
     return { ...toView(invitation), delivery };
+  }
+
+  /**
+   * A batch of invitations (bulk import): `invite` with `source.batch` applies every rule at once and
+   * queues the writes; `flushBatch` then writes users, links, invitations, messages and audit entries
+   * a few commands for the whole batch. `emails`: the addresses the batch may invite; `size`: at most how many.
+   */
+  async openBatch(ctx: RequestContext, emails: string[], size: number): Promise<InvitationBatch> {
+    return { users: await this.users.openInvitedBatch(ctx, emails.map((e) => e.toLowerCase()), size), pending: [] };
+  }
+
+  /**
+   * Writes the batch's invitations. Returns the users not invited after all (a unique key taken by
+   * another request since the batch read them: their 409), which the caller reports as such.
+   */
+  async flushBatch(batch: InvitationBatch): Promise<Map<string, unknown>> {
+    const pending = batch.pending.splice(0);
+    const ctx = batch.users.ctx;
+    const notWritten = await this.users.flushInvited(batch.users);
+    const sent = pending.filter((p) => !notWritten.has(p.invitation._id));
+    await this.repo.insertMany(
+      sent.map((p) => p.invitation),
+      sent.map((p) => p.token),
+    );
+    const messages = sent.map((p) => this.message(ctx.orgId, p.invitation.email, p.secret, p.linkBase, batch.users.org.name));
+    const deliveries = this.mailer.sendMany ? await this.mailer.sendMany(messages) : await sequential(messages, (m) => this.mailer.send(m));
+    const at = this.clock.now();
+    await this.audit.recordMany(
+      sent.map((p, i) => ({
+        orgId: ctx.orgId,
+        at,
+        actor: ctx.actor,
+        action: 'invitation.sent' as const,
+        target: { type: 'User', id: p.invitation._id, userName: p.invitation.email },
+        changes: [{ path: 'delivery', old: null, new: deliveries[i]!.channel }],
+        requestId: ctx.requestId,
+      })),
+    );
+    return notWritten;
+  }
+
+  /** Drops a batch without writing it (UserService.discardInvited). */
+  async discardBatch(batch: InvitationBatch): Promise<void> {
+    batch.pending.splice(0);
+    await this.users.discardInvited(batch.users);
+  }
+
+  private async inviteIn(
+    batch: InvitationBatch,
+    ctx: RequestContext,
+    input: InviteInput,
+    body: Record<string, unknown>,
+    now: Date,
+    org: { invitationTtlHours: number },
+    id: string,
+    source: { jobId: string; row: number },
+    linkBase: string,
+  ): Promise<InvitationView & { delivery: Delivery }> {
+    const user = await this.users.createInvitedIn(batch.users, body, now, id);
+    const { secret, token } = this.newToken(ctx.orgId, user._id, now, org.invitationTtlHours);
+    const invitation: InvitationRecord = {
+      _id: user._id,
+      orgId: ctx.orgId,
+      email: input.email,
+      state: 'pending',
+      tokenHash: token._id,
+      invitedAt: now,
+      lastSentAt: now,
+      resendCount: 0,
+      expiresAt: token.expiresAt,
+      jobId: source.jobId,
+      jobRow: source.row,
+    };
+    batch.pending.push({ invitation, token, secret, linkBase });
+    return { ...toView(invitation), delivery: { channel: this.mailer.sendMany ? 'outbox' : 'smtp', sent: false, queued: true } };
   }
 
   async get(ctx: RequestContext, userId: string): Promise<InvitationView> {
@@ -258,15 +349,19 @@ export class InvitationService {
   }
 
   private async deliver(orgId: string, to: string, secret: string, linkBase: string, orgName: string): Promise<Delivery> {
+    return this.mailer.send(this.message(orgId, to, secret, linkBase, orgName));
+  }
+
+  private message(orgId: string, to: string, secret: string, linkBase: string, orgName: string): Message {
     const link = `${linkBase}/accept-invitation?token=${encodeURIComponent(secret)}`;
-    return this.mailer.send({
+    return {
       orgId,
       kind: 'invitation',
       to,
       subject: `You are invited to ${orgName}`,
       text: `You have been invited to ${orgName}.\n\nSet your password and activate your account:\n${link}\n`,
       link,
-    });
+    };
   }
 
   private async record(

@@ -18,10 +18,14 @@ export interface Delivery {
   sent: boolean;
   /** Why sending failed (SMTP only); the invitation stands and can be resent. */
   error?: string;
+  /** Not sent yet: it leaves with its bulk import batch (InvitationService.flushBatch). */
+  queued?: boolean;
 }
 
 export interface Mailer {
   send(message: Message): Promise<Delivery>;
+  /** Many messages at once (bulk import batches), one delivery per message in order; else `send` one by one. */
+  sendMany?(messages: Message[]): Promise<Delivery[]>;
 }
 
 /** docs/behaviour.md "Side API": delivery by SMTP. */
@@ -56,5 +60,11 @@ export class OutboxMailer implements Mailer {
   async send(message: Message): Promise<Delivery> {
     await this.outbox.insert({ _id: newId(), ...message, created: this.clock.now() });
     return { channel: 'outbox', sent: true };
+  }
+
+  async sendMany(messages: Message[]): Promise<Delivery[]> {
+    const created = this.clock.now();
+    await this.outbox.insertMany(messages.map((message) => ({ _id: newId(), ...message, created })));
+    return messages.map(() => ({ channel: 'outbox', sent: true }));
   }
 }

@@ -15,6 +15,7 @@ import { hashPassword } from '../secrets.js';
 import { newId } from '../../ids.js';
 import { checkIfMatch } from '../../scim/etag.js';
 import { retryOnConflict, RETRY, uniquenessError } from '../write.js';
+import { DuplicateKeyError } from '../../store/errors.js';
 import { carryExtensions, parseUserResource, recordFieldsFrom, signInEmail, userToScim, type DerivedUserData, type UserInput } from './user.mapper.js';
 import { type GroupRepository } from '../../store/group.repository.js';
 import { type MembershipRepository } from '../../store/membership.repository.js';
@@ -617,6 +618,123 @@ export class UserService {
   }
 
   /**
+   * The batch entry point of createInvited (bulk import, invitations/invitation.service.ts): the
+   * rules of `commit` are checked per user as `createInvitedIn` adds it (lifecycle event stamped,
+   * email domain, uniqueness against the stored users read once here and the batch's own, a seat
+   * from seats taken for the batch in one counter update), and `flushInvited` writes the users in
+   * one insert, gives back the seats no user got, then records their audit entries and events.
+   * `emailKeys`: the lower-cased addresses the batch may add; `size`: how many users it may add at most.
+   */
+  async openInvitedBatch(ctx: RequestContext, emailKeys: string[], size: number): Promise<InvitedUserBatch> {
+    const org = await this.org(ctx.orgId);
+    const taken = await this.repo.takenEmailKeys(ctx.orgId, [...new Set(emailKeys)]);
+    return { ctx, org, taken, room: size, free: 0, holds: [], users: [] };
+  }
+
+  /** Adds an invited user to the batch, or throws the error `createInvited` would (400, 403, 409). */
+  async createInvitedIn(batch: InvitedUserBatch, body: unknown, invitedAt: Date, id: string = newId()): Promise<UserRecord> {
+    // This user and the ones the batch may still add after it.
+    const want = Math.max(1, batch.room);
+    batch.room -= 1;
+    const { ctx, org } = batch;
+    const input = parseUserResource(body);
+    const user: UserRecord = {
+      _id: id,
+      orgId: ctx.orgId,
+      ...recordFieldsFrom(input, id),
+      active: true,
+      status: 'invited',
+      invitedAt,
+      created: invitedAt,
+      lastModified: invitedAt,
+      version: 1,
+    };
+    const email = signInEmail({ userName: user.userName, emails: user.emails ?? [] });
+    checkEmailDomain(email, org);
+    const nameKey = user.userName.toLowerCase();
+    if (batch.taken.has(user.emailKey) || batch.taken.has(nameKey)) {
+      const index = batch.taken.has(user.emailKey) ? 'emailKey' : 'userNameKey';
+      throw await uniquenessError(new DuplicateKeyError(index), { resource: 'User', userName: user.userName, email, taken: async () => index === 'emailKey' ? 'email' : 'userName' });
+    }
+    if (batch.free === 0) {
+      // As commit's seat rule, for several users at once: as many seats as the batch may still need.
+      const hold = batch.full ? undefined : await this.seats.takeUpTo(org._id, org.seatLimit, want);
+      if (hold) batch.holds.push(hold);
+      if (!hold || hold.count === 0) {
+        batch.full ??= { used: hold?.used ?? 0 };
+        const refused = new ScimError(403, `seat limit reached: ${batch.full.used} of ${org.seatLimit ?? 'unlimited'} seats in use`);
+        refused.rule = 'seat';
+        throw refused;
+      }
+      batch.free += hold.count;
+    }
+    stampUserEvent(this.eventSink, ctx, 'create', undefined, user);
+    batch.free -= 1;
+    batch.taken.add(user.emailKey);
+    batch.taken.add(nameKey);
+    batch.users.push(user);
+    return user;
+  }
+
+  /**
+   * Writes the batch's users. Returns the users not written (a unique key another request took
+   * since the batch read them) with their 409; their seats go back with the ones no user got.
+   */
+  async flushInvited(batch: InvitedUserBatch): Promise<Map<string, unknown>> {
+    const users = batch.users.splice(0);
+    const notWritten = new Map<string, unknown>();
+    let clashes: Map<string, DuplicateKeyError>;
+    try {
+      clashes = await this.repo.insertMany(users);
+    } catch (err) {
+      // Which users were written is unknown: only the seats no user got go back (a recount repairs the rest).
+      await this.giveBackBatchSeats(batch, batch.free);
+      throw err;
+    }
+    for (const user of users) {
+      const clash = clashes.get(user._id);
+      if (!clash) continue;
+      const email = signInEmail({ userName: user.userName, emails: user.emails ?? [] });
+      notWritten.set(
+        user._id,
+        await uniquenessError(clash, {
+          resource: 'User',
+          userName: user.userName,
+          email,
+          taken: () => this.repo.takenKey(batch.ctx.orgId, user._id, user.userName.toLowerCase(), email ?? `~none:${user._id}`),
+        }),
+      );
+    }
+    await this.giveBackBatchSeats(batch, batch.free + notWritten.size);
+    const written = users.filter((u) => !notWritten.has(u._id));
+    for (const user of written) if (user.pendingEvents?.length) this.eventSink?.notify('User', user._id, user.orgId, user.pendingEvents);
+    await this.audit.recordMany(
+      written.map((user) => ({
+        orgId: batch.ctx.orgId,
+        at: user.lastModified,
+        actor: batch.ctx.actor,
+        action: 'user.created' as const,
+        target: { type: 'User' as const, id: user._id, userName: user.userName },
+        changes: diffUsers(undefined, user),
+        requestId: batch.ctx.requestId,
+      })),
+    );
+    return notWritten;
+  }
+
+  /** Drops a batch that will not be written (its run lost the job to another): every seat it took goes back. */
+  async discardInvited(batch: InvitedUserBatch): Promise<void> {
+    const users = batch.users.splice(0);
+    await this.giveBackBatchSeats(batch, batch.free + users.length);
+  }
+
+  private async giveBackBatchSeats(batch: InvitedUserBatch, count: number): Promise<void> {
+    const holds = batch.holds.splice(0);
+    batch.free = 0;
+    for (const [i, hold] of holds.entries()) await hold.giveBack(i === 0 ? count : 0);
+  }
+
+  /**
    * Completes onboarding: an invited user becomes active with its password and `onboardedAt`.
    * 410 when the user is no longer invited (deleted, suspended or already active). Both states
    * hold a seat, so no seat moves.
@@ -643,6 +761,22 @@ export class UserService {
     await this.remove(ctx, id, `W/"${current.version}"`);
     await this.removePermanently(ctx, id);
   }
+}
+
+/** Invited users being added together (UserService.openInvitedBatch). */
+export interface InvitedUserBatch {
+  ctx: RequestContext;
+  org: OrganizationRecord;
+  /** Sign-in email keys stored users hold (read at open), and the userName and email keys of the batch's users. */
+  taken: Set<string>;
+  /** How many users the batch may still add: the most seats one take asks for. */
+  room: number;
+  /** Seats taken for the batch that no user got yet. */
+  free: number;
+  holds: { count: number; used: number; giveBack(n: number): Promise<void> }[];
+  /** The organization had no seat left when the batch asked. */
+  full?: { used: number };
+  users: UserRecord[];
 }
 
 export { badRequest };

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { expect } from 'chai';
-import { h, newOrg, type TestOrg } from '../../support/harness.js';
+import { h, newOrg, userBody, type TestOrg } from '../../support/harness.js';
 import { csvFile } from '../../support/import-files.js';
 import { createLogger } from '../../../src/logger.js';
 import { createRepositories } from '../../../src/store/repositories.js';
@@ -169,6 +169,9 @@ describe('Bulk invitations: crash safety and resume', () => {
         if (sent === 3) stopping = first.stop();
         return out;
       },
+      openBatch: real.openBatch.bind(real),
+      flushBatch: real.flushBatch.bind(real),
+      discardBatch: real.discardBatch.bind(real),
     } as unknown as InvitationService;
     const first = otherProcess({ batchSize: 3 }, stopAfterThree);
     const view = await first.submit(ctxOf(org), { format: 'csv', data: Buffer.from(sevenRows) }, LINK_BASE);
@@ -182,6 +185,40 @@ describe('Bulk invitations: crash safety and resume', () => {
     const done = await job(org, view.id);
     expect(done).to.include({ state: 'completed', processed: 7, succeeded: 5, failed: 2 });
     expect(await userNames(org)).to.have.length(5);
+  });
+
+  it('a batch written together: an address another request takes between its lookups and its write is a duplicate, its seat goes back', async () => {
+    const org = await newOrg({ domains: ['example.com'], seatLimit: 6 });
+    const real = h().services.invitations;
+    let raced = false;
+    // Right before the first batch (rows 2-4) is written, a provider creates b@example.com.
+    const racing = {
+      invite: real.invite.bind(real),
+      openBatch: real.openBatch.bind(real),
+      discardBatch: real.discardBatch.bind(real),
+      flushBatch: async (...args: Parameters<InvitationService['flushBatch']>) => {
+        if (!raced) {
+          raced = true;
+          await org.scim.post('/Users', userBody('b@example.com')).expect(201);
+        }
+        return real.flushBatch(...args);
+      },
+    } as unknown as InvitationService;
+    const runner = otherProcess({ batchSize: 3 }, racing);
+    const view = await runner.submit(ctxOf(org), { format: 'csv', data: Buffer.from(sevenRows) }, LINK_BASE);
+    await runner.whenDone(view.id);
+    const done = await job(org, view.id);
+    expect(done).to.include({ state: 'completed', processed: 7, succeeded: 4, failed: 3 });
+    expect(done.errors.map((e) => [e.row, e.code, e.reason])).to.deep.equal([
+      [3, 'duplicate', 'duplicate: a user with this email already exists'],
+      [4, 'domainNotAllowed', done.errors[1]!.reason],
+      [7, 'duplicateInFile', 'duplicate of row 2'],
+    ]);
+    expect(await userNames(org)).to.deep.equal(['a@example.com', 'b@example.com', 'c@example.com', 'd@example.com', 'e@example.com']);
+    expect(await h().store.models.Invitation.collection.countDocuments({ orgId: org.id, jobId: view.id })).to.equal(4);
+    expect((await admin(org).get('/outbox').expect(200)).body.total).to.equal(4);
+    // Five users hold a seat: the seat the batch took for row 3 went back.
+    expect((await admin(org).get('/seats').expect(200)).body.used).to.equal(5);
   });
 
   it('marks a job failed, with the reason, when its stored file is gone', async () => {
@@ -243,6 +280,9 @@ describe('Bulk invitations: crash safety and resume', () => {
         if (args[1].email === 'c@example.com') throw new Error('simulated failure: internals must not leak');
         return real.invite(...args);
       },
+      openBatch: real.openBatch.bind(real),
+      flushBatch: real.flushBatch.bind(real),
+      discardBatch: real.discardBatch.bind(real),
     } as unknown as InvitationService;
     const runner = otherProcess({ batchSize: 2 }, failOnC);
     const view = await runner.submit(ctxOf(org), { format: 'csv', data: Buffer.from(sevenRows) }, LINK_BASE);

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { api, expectScimError, h, newOrg, userBody, type TestOrg } from '../../support/harness.js';
 import { activeOp, admin, expectProblem } from './helpers.js';
+import { SeatService } from '../../../src/domain/seats.js';
+import { createRepositories } from '../../../src/store/repositories.js';
 
 async function seats(org: TestOrg): Promise<{ used: number; limit: number | null }> {
   return (await admin(org).get('/seats').expect(200)).body;
@@ -151,6 +153,29 @@ describe('Seat rule (invited and active users hold a seat)', () => {
       
       const res = await api().post('/api/v1/seats/recount').set('Authorization', `Bearer ${org.scimToken}`);
       expectProblem(res, 403);
+    });
+  });
+  describe('seats taken for a batch (bulk import)', () => {
+    it('takes no more than are free, exactly, when batches ask at once, and gives back the ones no user got', async () => {
+      const org = await newOrg({ seatLimit: 5 });
+      await org.scim.post('/Users', userBody('a@example.com')).expect(201);
+      await org.scim.post('/Users', userBody('b@example.com')).expect(201);
+      const service = new SeatService(createRepositories(h().store), h().clock);
+      const holds = await Promise.all([1, 2, 3].map(() => service.takeUpTo(org.id, 5, 2)));
+      expect(holds.map((x) => x.count).reduce((a, b) => a + b)).to.equal(3);
+      expect(await seats(org)).to.deep.equal({ used: 5, limit: 5 });
+      expect(holds.some((x) => x.count === 0)).to.equal(true);
+      // One seat of a batch went unused: it goes back, the others are kept.
+      const two = holds.find((x) => x.count === 2) ?? holds.find((x) => x.count > 0)!;
+      await two.giveBack(1);
+      for (const other of holds.filter((x) => x !== two)) await other.giveBack(0);
+      expect(await seats(org)).to.deep.equal({ used: 4, limit: 5 });
+      // Without a limit a batch gets what it asks for.
+      const open = await newOrg({ seatLimit: null });
+      const hold = await service.takeUpTo(open.id, null, 7);
+      expect(hold.count).to.equal(7);
+      await hold.giveBack(7);
+      expect((await seats(open)).used).to.equal(0);
     });
   });
 });

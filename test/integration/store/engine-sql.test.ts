@@ -60,4 +60,13 @@ describe('Counts and pages read in SQL answer what the MongoDB queries answer', 
       }
     }
   });
+  it('finds which addresses users of the organization hold in one query, as an emailKey $in does', async () => {
+    const repo = new UserRepository(h().store);
+    const keys = ['u0@example.com', 'u5@example.com', 'u259@example.com', 'nobody@example.com', "o'brien@example.com"];
+    const want = (await users.find({ orgId, emailKey: { $in: keys } } as Filter<UserRecord>).toArray()).map((u) => u.emailKey);
+    expect([...(await repo.takenEmailKeys(orgId, keys))].sort()).to.deep.equal(want.sort());
+    expect(await repo.takenEmailKeys(orgId, [])).to.deep.equal(new Set());
+    // Scoped to the organization: the other one holds u0's address only.
+    expect([...(await repo.takenEmailKeys(`${orgId}-other`, keys))]).to.deep.equal(['u0@example.com']);
+  });
 });
