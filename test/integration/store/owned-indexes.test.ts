@@ -109,4 +109,55 @@ describe('Indexes Roster owns on the embedded engine', () => {
       await store.close();
     }
   });
+
+  it('keeps no GIN pending list, so a lookup reads a few pages at any size, and switches an older index over', async function () {
+    const postgresUrl = h().embedded?.postgresUrl;
+    if (!postgresUrl) {
+      // Another engine (MONGODB_URI, mongodb-memory-server, FerretDB on SQLite): no owned indexes at all.
+      expect(h().store.ownedIndexes).to.equal(undefined);
+      return;
+    }
+    this.timeout(60_000);
+    const dbName = `roster_idx_${randomBytes(4).toString('hex')}`;
+    const store = await connectStore(h().embedded!.uri, { dbName, postgresUrl });
+    const client = new pg.Client({ connectionString: postgresUrl });
+    await client.connect();
+    try {
+      const table = (
+        await client.query<{ tbl: string }>(`SELECT _jsonb->>'table' AS tbl FROM "${dbName}"._ferretdb_database_metadata WHERE _jsonb->>'_id' = 'users'`)
+      ).rows[0]!.tbl;
+      const index = `${table}_rg_userNameKey`;
+      const options = async (): Promise<string[] | null> =>
+        (
+          await client.query<{ o: string[] | null }>(
+            'SELECT c.reloptions AS o FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2',
+            [dbName, index],
+          )
+        ).rows[0]!.o;
+      expect(await options(), 'made without a pending list').to.deep.equal(['fastupdate=off']);
+
+      // An index as an earlier Roster made it (default fastupdate = on), with rows queued in its list.
+      await client.query(`DROP INDEX "${dbName}"."${index}"`);
+      await client.query(`CREATE INDEX "${index}" ON "${dbName}"."${table}" USING gin ((_jsonb->'userNameKey') jsonb_path_ops)`);
+      await store.connection.db!.collection('users').insertMany(
+        Array.from({ length: 3000 }, (_, i) => ({ _id: `u${i}`, orgId: 'o', userNameKey: `u${i}@example.com` })) as never[],
+      );
+      expect(await options()).to.equal(null);
+      expect(await store.ownedIndexes!.ensure(), 'nothing created, one index switched over').to.equal(0);
+      expect(await options()).to.deep.equal(['fastupdate=off']);
+      await client.query('SET enable_seqscan = off'); // a small table: ask for the index's plan
+      const explained = await client.query(
+        `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT _jsonb FROM "${dbName}"."${table}" WHERE _jsonb->'userNameKey' @> '"nobody@example.com"'`,
+      );
+      const plan = (explained.rows[0] as { 'QUERY PLAN': [{ Plan: Record<string, unknown> }] })['QUERY PLAN'][0].Plan;
+      expect(JSON.stringify(plan)).to.not.include('Seq Scan');
+      // With 3000 rows still pending, the search read the whole list (several pages); merged, a
+      // lookup of a missing key reads the index's root and a leaf.
+      expect(plan['Shared Hit Blocks'] as number, JSON.stringify(plan)).to.be.at.most(4);
+    } finally {
+      await client.end();
+      await store.connection.db!.dropDatabase();
+      await store.close();
+    }
+  });
 });
