@@ -100,16 +100,7 @@ export class AuditService {
   }
 
   async record(event: AuditEvent): Promise<void> {
-    const entry: AuditRecord = {
-      _id: newId(),
-      orgId: event.orgId,
-      at: event.at,
-      actor: { type: event.actor.type, id: event.actor.id, name: event.actor.name },
-      action: event.action,
-      target: event.target,
-      changes: event.changes,
-      requestId: event.requestId,
-    };
+    const entry = this.entryOf(event);
     let lastError: unknown;
     for (let attempt = 0; attempt < AUDIT_ATTEMPTS; attempt++) {
       try {

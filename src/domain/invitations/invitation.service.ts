@@ -154,18 +154,7 @@ export class InvitationService {
       user = earlier;
     }
     const { secret, token } = this.newToken(ctx.orgId, user._id, now, org.invitationTtlHours);
-    const invitation: InvitationRecord = {
-      _id: user._id,
-      orgId: ctx.orgId,
-      email: input.email,
-      state: 'pending',
-      tokenHash: token._id,
-      invitedAt: now,
-      lastSentAt: now,
-      resendCount: 0,
-      expiresAt: token.expiresAt,
-      ...(source ? { jobId: source.jobId, jobRow: source.row } : {}),
-    };
+    const invitation = pendingInvitation(ctx.orgId, user._id, input.email, token, now, source);
     try {
       await this.repo.exclusive(user._id, () => this.repo.insert(invitation, token));
     } catch (err) {
@@ -237,19 +226,7 @@ export class InvitationService {
   ): Promise<InvitationView & { delivery: Delivery }> {
     const user = await this.users.createInvitedIn(batch.users, body, now, id);
     const { secret, token } = this.newToken(ctx.orgId, user._id, now, org.invitationTtlHours);
-    const invitation: InvitationRecord = {
-      _id: user._id,
-      orgId: ctx.orgId,
-      email: input.email,
-      state: 'pending',
-      tokenHash: token._id,
-      invitedAt: now,
-      lastSentAt: now,
-      resendCount: 0,
-      expiresAt: token.expiresAt,
-      jobId: source.jobId,
-      jobRow: source.row,
-    };
+    const invitation = pendingInvitation(ctx.orgId, user._id, input.email, token, now, source);
     batch.pending.push({ invitation, token, secret, linkBase });
     return { ...toView(invitation), delivery: { channel: this.mailer.sendMany ? 'outbox' : 'smtp', sent: false, queued: true } };
   }
@@ -372,4 +349,27 @@ export class InvitationService {
   ): Promise<void> {
     await this.audit.recordFor(ctx, this.clock.now(), action, { type: 'User', id: invitation._id, userName: invitation.email }, changes);
   }
+}
+
+/** A pending invitation for a user just invited, with its first link (and the import row it came from). */
+function pendingInvitation(
+  orgId: string,
+  userId: string,
+  email: string,
+  token: { _id: string; expiresAt: Date },
+  now: Date,
+  source?: { jobId: string; row: number },
+): InvitationRecord {
+  return {
+    _id: userId,
+    orgId,
+    email,
+    state: 'pending',
+    tokenHash: token._id,
+    invitedAt: now,
+    lastSentAt: now,
+    resendCount: 0,
+    expiresAt: token.expiresAt,
+    ...(source ? { jobId: source.jobId, jobRow: source.row } : {}),
+  };
 }

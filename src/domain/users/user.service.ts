@@ -602,17 +602,7 @@ export class UserService {
    */
   async createInvited(ctx: RequestContext, body: unknown, invitedAt: Date, id: string = newId()): Promise<UserRecord> {
     const input = parseUserResource(body);
-    const user: UserRecord = {
-      _id: id,
-      orgId: ctx.orgId,
-      ...recordFieldsFrom(input, id),
-      active: true,
-      status: 'invited',
-      invitedAt,
-      created: invitedAt,
-      lastModified: invitedAt,
-      version: 1,
-    };
+    const user = invitedRecord(ctx.orgId, id, input, invitedAt);
     await this.commit(ctx, undefined, user);
     return user;
   }
@@ -638,17 +628,7 @@ export class UserService {
     batch.room -= 1;
     const { ctx, org } = batch;
     const input = parseUserResource(body);
-    const user: UserRecord = {
-      _id: id,
-      orgId: ctx.orgId,
-      ...recordFieldsFrom(input, id),
-      active: true,
-      status: 'invited',
-      invitedAt,
-      created: invitedAt,
-      lastModified: invitedAt,
-      version: 1,
-    };
+    const user = invitedRecord(ctx.orgId, id, input, invitedAt);
     const email = signInEmail({ userName: user.userName, emails: user.emails ?? [] });
     checkEmailDomain(email, org);
     const nameKey = user.userName.toLowerCase();
@@ -780,3 +760,18 @@ export interface InvitedUserBatch {
 }
 
 export { badRequest };
+
+/** A new user in status `invited` (docs/behaviour.md "User lifecycle"), before any rule is checked. */
+function invitedRecord(orgId: string, id: string, input: ReturnType<typeof parseUserResource>, invitedAt: Date): UserRecord {
+  return {
+    _id: id,
+    orgId,
+    ...recordFieldsFrom(input, id),
+    active: true,
+    status: 'invited',
+    invitedAt,
+    created: invitedAt,
+    lastModified: invitedAt,
+    version: 1,
+  };
+}
