@@ -106,15 +106,19 @@ export async function* jsonElements(chunks: AsyncIterable<Buffer>): AsyncGenerat
 
 /**
  * JSON import rows: an array of objects whose keys are the columns (case-insensitive, trimmed).
- * Row numbers are the 1-based array index. An element that is not an object, or a field that is
- * not a string, is a bad row (reported, the import goes on), not a bad file.
+ * Row numbers are the 1-based array index. JSON carries types, so the file's shape is checked like
+ * its syntax, before any job exists (the `ImportRow` schema of openapi/openapi.json): an element
+ * that is not an object, or a column whose value is an object or an array, makes the whole file a
+ * 400 naming the element. A string, number, boolean or null is read as text; what the value means
+ * (an email, a role) is a rule of the row, reported in the job while the other rows go on.
  */
 export async function* jsonRows(chunks: AsyncIterable<Buffer>): RowSource {
   for await (const { index, value } of jsonElements(chunks)) {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      yield { row: index, values: {}, problem: `row: expected an object with an "email" field, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}` };
-      continue;
+      throw new ImportFileError(`file: element ${index} of the JSON array: expected an object with an "email" field, got ${describe(value)}`, 'invalidValue');
     }
+    const notText = (key: string, raw: unknown): ImportFileError =>
+      new ImportFileError(`file: element ${index} of the JSON array: "${key}" must be a string, number, boolean or null, not ${describe(raw)}`, 'invalidValue');
     const values: RowValues = {};
     let problem: string | undefined;
     for (const [key, raw] of Object.entries(value as Record<string, unknown>)) {
@@ -122,7 +126,7 @@ export async function* jsonRows(chunks: AsyncIterable<Buffer>): RowSource {
       if (isExtensionColumn(key.trim())) {
         if (typeof raw === 'string' && raw.trim() !== '') values.extensions = { ...values.extensions, [key.trim()]: raw.trim() };
         else if (typeof raw === 'number' || typeof raw === 'boolean') values.extensions = { ...values.extensions, [key.trim()]: String(raw) };
-        else if (raw !== null && raw !== undefined && raw !== '') problem ??= `${key.trim()}: expected a string, got ${Array.isArray(raw) ? 'an array' : 'an object'}`;
+        else if (raw !== null && raw !== undefined && raw !== '') throw notText(key.trim(), raw);
         continue;
       }
       if (!(IMPORT_COLUMNS as readonly string[]).includes(name)) continue;
@@ -134,9 +138,14 @@ export async function* jsonRows(chunks: AsyncIterable<Buffer>): RowSource {
       if (raw === null || raw === undefined) values[column] = '';
       else if (typeof raw === 'string') values[column] = raw.trim();
       else if (typeof raw === 'number' || typeof raw === 'boolean') values[column] = String(raw);
-      else problem ??= `${column}: expected a string, got ${Array.isArray(raw) ? 'an array' : 'an object'}`;
+      else throw notText(key.trim(), raw);
     }
     yield problem ? { row: index, values, problem } : { row: index, values };
   }
 }
 
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}

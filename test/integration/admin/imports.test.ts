@@ -107,24 +107,33 @@ describe('Bulk invitations (POST /api/v1/imports, GET /api/v1/jobs/{id})', () =>
     expect(job.body).to.include({ state: 'completed', succeeded: 1, failed: 0 });
   });
 
-  it('JSON array: rows are numbered by their 1-based index; an element that is not an object is a bad row', async () => {
+  it('JSON array: rows are numbered by their 1-based index; a row breaking a rule is reported, the others go on', async () => {
     const org = await newOrg({ domains: ['example.com'] });
     const file = JSON.stringify([
       { email: 'ada@example.com', name: 'Ada' },
-      'grace@example.com',
+      { email: 'bob@elsewhere.net' },
       { EMAIL: ' grace@example.com ', Role: 'user' },
-      { email: 'x@example.com', name: { first: 'X' } },
       { Name: 'no email' },
     ]);
     const { job } = await importAndWait(org, file, 'application/json');
-    expect(job).to.include({ state: 'completed', format: 'json', total: 5, processed: 5, succeeded: 2, failed: 3 });
-    expect(job.errors.map((e) => [e.row, e.code])).to.deep.equal([
-      [2, 'invalidRow'],
-      [4, 'invalidRow'],
-      [5, 'invalidEmail'],
-    ]);
-    expect(job.errors[1]!.reason).to.equal('name: expected a string, got an object');
+    expect(job).to.include({ state: 'completed', format: 'json', total: 4, processed: 4, succeeded: 2, failed: 2 });
+    expect(job.errors.map((e) => e.row)).to.deep.equal([2, 4]);
     expect((await usersOf(org)).map((u) => u.userName).sort()).to.deep.equal(['ada@example.com', 'grace@example.com']);
+  });
+
+  it('JSON array: an element that is not a row object, or a column holding an object, refuses the whole file (400, no job)', async () => {
+    const org = await newOrg({ domains: ['example.com'] });
+    for (const [file, detail] of [
+      [[{ email: 'ada@example.com' }, 'grace@example.com'], /element 2 of the JSON array: expected an object/],
+      [[{ email: 'x@example.com', name: { first: 'X' } }], /element 1 of the JSON array: "name" must be a string, number, boolean or null, not an object/],
+      [[{ email: '', role: '', name: '', company: {} }], /"company" must be/],
+    ] as const) {
+      const res = await upload(org, JSON.stringify(file), 'application/json');
+      expectProblem(res, 400, 'invalidValue');
+      expect(res.body.detail).to.match(detail);
+      expect(res.headers.location).to.equal(undefined);
+    }
+    expect(await usersOf(org)).to.have.length(0);
   });
 
   it('XLSX: reads the first worksheet, its header row, linked and rich-text cells; row numbers are Excel\'s', async () => {

@@ -77,14 +77,28 @@ describe('import parsers', () => {
       expect(await rows('json', text, 1)).to.deep.equal([{ row: 1, values: { email: 'zoë@example.com', name: '日本語' } }]);
     });
 
-    it('makes rows of objects (keys case-insensitive) and bad rows of anything else', async () => {
-      const text = JSON.stringify([{ Email: 'a@x.com', ROLE: 'admin', other: 1 }, 'b@x.com', { email: 'c@x.com', company: ['x'] }, { email: 5, name: null }]);
+    it('makes rows of objects (keys case-insensitive), reading numbers, booleans and null as text', async () => {
+      const text = JSON.stringify([{ Email: 'a@x.com', ROLE: 'admin', other: { any: 1 } }, { email: 5, name: null, company: true }]);
       expect(await rows('json', text)).to.deep.equal([
         { row: 1, values: { email: 'a@x.com', role: 'admin' } },
-        { row: 2, values: {}, problem: 'row: expected an object with an "email" field, got string' },
-        { row: 3, values: { email: 'c@x.com' }, problem: 'company: expected a string, got an array' },
-        { row: 4, values: { email: '5', name: '' } },
+        { row: 2, values: { email: '5', name: '', company: 'true' } },
       ]);
+    });
+
+    it('refuses a file whose elements do not have the shape of a row, naming the element', async () => {
+      const cases: [string, RegExp][] = [
+        ['[{"email":"a@x.com"},"b@x.com"]', /element 2 of the JSON array: expected an object with an "email" field, got a string/],
+        ['[null]', /element 1 of the JSON array: expected an object .* got null/],
+        ['[{"email":"a@x.com"},[]]', /element 2 of the JSON array: expected an object .* got an array/],
+        ['[{"email":"c@x.com","company":["x"]}]', /element 1 of the JSON array: "company" must be a string, number, boolean or null, not an array/],
+        ['[{"EMAIL":{"a":1}}]', /element 1 of the JSON array: "EMAIL" must be .* not an object/],
+        ['[{"email":"a@x.com","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department":{}}]', /"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department" must be/],
+      ];
+      for (const [text, message] of cases) {
+        const err = await fileError('json', text);
+        expect(err.message, text).to.match(message);
+        expect(err.scimType, text).to.equal('invalidValue');
+      }
     });
 
     it('refuses what is not one JSON array, naming where', async () => {
