@@ -4,6 +4,7 @@
  *
  *   python3 -m venv .venv && .venv/bin/pip install schemathesis
  *   SCHEMATHESIS=.venv/bin/schemathesis npx tsx scripts/reliability/schemathesis.ts --max-examples 100 [--workers 2]
+ *     [--scopes scim,admin] [-- <more schemathesis options, e.g. --include-path /api/v1/imports>]
  *
  * Starts Roster on a fresh embedded database (src/main.ts, as `npm start` does), creates an
  * organization with a token per scope, and runs one schemathesis pass per scope (scim, admin,
@@ -56,6 +57,9 @@ async function main(): Promise<number> {
   const maxExamples = option('max-examples', '100');
   const workers = option('workers', '1');
   const only = option('scopes', 'scim,admin,signin,operator,public').split(',');
+  // Anything after `--` goes to schemathesis as it is (for example `--include-path /api/v1/imports`).
+  const dashes = process.argv.indexOf('--');
+  const passThrough = dashes >= 0 ? process.argv.slice(dashes + 1) : [];
   const results = join(PROJECT_ROOT, 'reliability-results');
   mkdirSync(results, { recursive: true });
   const dataDir = mkdtempSync(join(tmpdir(), 'roster-schemathesis-'));
@@ -100,6 +104,7 @@ async function main(): Promise<number> {
         '--report', 'json', '--report-dir', reportDir, '--no-color', '--seed', '1',
         '--request-timeout', '30', '--suppress-health-check', 'all',
         ...(token ? ['-H', `Authorization: Bearer ${token}`] : []),
+        ...passThrough,
       ];
       process.stdout.write(`\n=== schemathesis: scope ${scope}, ${operations} operations, --max-examples ${maxExamples} ===\n`);
       const code = await run(st, args);

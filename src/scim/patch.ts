@@ -106,11 +106,25 @@ function readOperations(body: unknown): Json[] {
   }
   operations.forEach((operation, position) => {
     if (!isObject(operation)) throw badRequest('invalidSyntax', `operation ${position + 1}: must be an object`);
+    operationShape(operation, position + 1);
   });
   return operations as Json[];
 }
 
-function applyOperation(document: Json, given: Json, index: number, resourceType: PatchResourceType): void {
+/** An operation read and checked by operationShape: op lower-cased, path trimmed (undefined when absent or blank). */
+type OperationShape = { hasValue: boolean; value: unknown; context: OperationContext } & (
+  | { op: 'remove'; path: string }
+  | { op: 'add' | 'replace'; path: string | undefined }
+);
+
+/**
+ * What RFC 7644 3.5.2 asks of one operation whatever the resource holds: a known op, a string path,
+ * a path on remove (3.5.2.2: otherwise noTarget), a value on add and replace (3.5.2.1, 3.5.2.3), an
+ * object value when they have no path. Checked for every operation before anything else (If-Match
+ * included: RFC 9110 13.2.1 evaluates preconditions after the request's own checks), so a malformed
+ * request is a 400 naming its fault whatever version it names.
+ */
+function operationShape(given: Json, index: number): OperationShape {
   // Member names are matched like attribute names (RFC 7643 2.1), for clients that send "Op" or "Path".
   const operation = Object.fromEntries(Object.entries(given).map(([key, value]) => [key.toLowerCase(), value]));
   const rawOp = operation['op'];
@@ -128,10 +142,21 @@ function applyOperation(document: Json, given: Json, index: number, resourceType
   const context: OperationContext = new OperationContext(index, op, path);
   const hasValue = 'value' in operation;
   const value = operation['value'];
-
   if (op === 'remove') {
-    // RFC 7644 3.5.2.2: if "path" is unspecified, the operation fails with noTarget.
     if (path === undefined) context.fail('noTarget', 'remove requires a path');
+    return { op, path, hasValue, value, context };
+  }
+  if (!hasValue) context.fail('invalidValue', 'a value is required');
+  if (path === undefined && !isObject(value)) context.fail('invalidValue', 'without a path, the value must be an object of attributes');
+  return { op, path, hasValue, value, context };
+}
+
+function applyOperation(document: Json, given: Json, index: number, resourceType: PatchResourceType): void {
+  const shape = operationShape(given, index);
+  const { hasValue, value, context } = shape;
+
+  if (shape.op === 'remove') {
+    const path = shape.path;
     const extension = findExtensionUrn(resourceType, path);
     if (extension !== undefined) {
       removeExtension(document, extension, context);
@@ -141,8 +166,7 @@ function applyOperation(document: Json, given: Json, index: number, resourceType
     return;
   }
 
-  // RFC 7644 3.5.2.1 and 3.5.2.3: add and replace carry a value.
-  if (!hasValue) context.fail('invalidValue', 'a value is required');
+  const { op, path } = shape;
   if (path === undefined) {
     applyPathless(document, op, value, resourceType, context);
     return;

@@ -4,7 +4,7 @@ import { type OrganizationRepository, type OrganizationRecord } from '../../stor
 import { type UserRepository, type UserRecord, type UserStatus } from '../../store/user.repository.js';
 import type { AuditAction } from '../../store/audit.repository.js';
 import { ScimError, badRequest, notFound } from '../../scim/errors.js';
-import { applyPatch } from '../../scim/patch.js';
+import { applyPatch, readPatchOperations } from '../../scim/patch.js';
 import { createLogger } from '../../logger.js';
 import type { Actor, Clock, RequestContext } from '../context.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -272,6 +272,9 @@ export class UserService {
 
   /** PATCH: applies the operations to the current resource; retried on a concurrent change, so none is lost. */
   async patch(ctx: RequestContext, id: string, body: unknown, ifMatch?: string): Promise<UserRecord> {
+    // The PatchOp's own shape first (src/scim/patch.ts operationShape): a malformed request is a 400
+    // whatever version If-Match names, as for groups.
+    readPatchOperations(body);
     return this.writeUser(
       ctx,
       id,

@@ -320,6 +320,31 @@ describe('SCIM /Users', () => {
       expectScimError(res, 412);
     });
 
+    it('answers 400 naming the fault, not 412, for a malformed operation under a stale If-Match (users and groups)', async () => {
+      const org = await newOrg();
+      const user = await org.scim.post('/Users', userBody('shape412@example.com')).expect(201);
+      const group = await org.scim.post('/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Shape' }).expect(201);
+      const malformed: [Record<string, unknown>, string, RegExp][] = [
+        [{ op: 'move', path: 'title', value: 'x' }, 'invalidSyntax', /operation 1 \(path "title"\): unknown op "move"/],
+        [{ op: 'add', path: 'title' }, 'invalidValue', /operation 1 \(add, path "title"\): a value is required/],
+        [{ op: 'replace', value: 'x' }, 'invalidValue', /without a path, the value must be an object/],
+        [{ op: 'remove' }, 'noTarget', /remove requires a path/],
+        [{ op: 'add', path: 7, value: 'x' }, 'invalidPath', /path must be a string/],
+      ];
+      for (const target of [`/Users/${user.body.id}`, `/Groups/${group.body.id}`]) {
+        for (const [operation, scimType, detail] of malformed) {
+          const res = await org.scim
+            .patch(target, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'externalId', value: 'fine' }, operation] })
+            .set('If-Match', 'W/"41"');
+          expectScimError(res, 400, scimType);
+          expect(res.body.detail, `${target} ${JSON.stringify(operation)}`).to.match(new RegExp(detail.source.replace('operation 1', 'operation 2')));
+        }
+      }
+      // Nothing was written: the first, well-formed operation did not run either.
+      expect((await org.scim.get(`/Users/${user.body.id}`).expect(200)).body.meta.version).to.equal(user.body.meta.version);
+      expect((await org.scim.get(`/Groups/${group.body.id}`).expect(200)).body.meta.version).to.equal(group.body.meta.version);
+    });
+
     it('loses no change when PATCH requests race on one user', async () => {
       const org = await newOrg();
       const created = await org.scim.post('/Users', userBody('race@example.com')).expect(201);
