@@ -12,7 +12,8 @@ import { ScimError, badRequest, notFound } from '../../scim/errors.js';
 import { SCHEMA_URN } from '../../scim/schema-types.js';
 import type { Actor, Clock, RequestContext } from '../context.js';
 import { findRole } from '../groups/roles.js';
-import { hashPassword, hashTokenSecret, newSecret } from '../secrets.js';
+import { hashTokenSecret, newSecret } from '../secrets.js';
+import { redeemLink } from '../one-time-link.js';
 import { idFor } from '../tokens.js';
 import type { UserRecord } from '../../store/user.repository.js';
 import type { UserService } from '../users/user.service.js';
@@ -279,18 +280,18 @@ export class InvitationService {
    * used, replaced by a resend, cancelled or expired.
    */
   async accept(token: string, password: string, requestId: string, scimBaseUrl: string): Promise<{ userId: string; status: 'active' }> {
-    const hash = hashTokenSecret(token);
-    const found = await this.repo.findToken(hash);
-    if (!found) throw badRequest('invalidValue', 'token: this invitation link is not valid');
-    // Hashing is slow (scrypt); done before taking the lock so other invitations are not held up.
-    const passwordHash = await hashPassword(password);
-    return this.repo.exclusive(found.userId, async () => {
-      const link = (await this.repo.findToken(hash)) ?? found;
-      const now = this.clock.now();
-      if (link.state === 'used') throw new ScimError(410, 'token: this invitation was already accepted');
-      if (link.state === 'replaced') throw new ScimError(410, 'token: this invitation link was replaced by a newer one');
-      if (link.state === 'cancelled') throw new ScimError(410, 'token: this invitation was cancelled');
-      if (link.expiresAt.getTime() <= now.getTime()) throw new ScimError(410, `token: this invitation expired at ${link.expiresAt.toISOString()}`);
+    const links = {
+      findByHash: (hash: string) => this.repo.findToken(hash),
+      exclusive: <T>(userId: string, work: () => Promise<T>) => this.repo.exclusive(userId, work),
+      invalid: 'this invitation link is not valid',
+      ended: {
+        used: 'this invitation was already accepted',
+        replaced: 'this invitation link was replaced by a newer one',
+        cancelled: 'this invitation was cancelled',
+      },
+      expired: (at: Date) => `this invitation expired at ${at.toISOString()}`,
+    };
+    return redeemLink(links, token, password, () => this.clock.now(), async (link, hash, passwordHash, now) => {
       const ctx: RequestContext = { orgId: link.orgId, actor: INVITEE, requestId, scimBaseUrl };
       await this.users.activateInvited(ctx, link.userId, passwordHash);
       await this.repo.endToken(hash, 'used', now);

@@ -6,10 +6,11 @@ import { type PasswordResetRepository, type PasswordResetRecord } from '../../st
 import { type SessionUsersRepository } from '../../store/session-users.repository.js';
 import type { UserRecord } from '../../store/user.repository.js';
 import type { AuditAction, AuditChange } from '../../store/audit.repository.js';
-import { badRequest, ScimError } from '../../scim/errors.js';
+import { ScimError } from '../../scim/errors.js';
 import type { Actor, Clock, RequestContext } from '../context.js';
 import type { Delivery, Mailer } from '../invitations/mailer.js';
-import { hashPassword, hashTokenSecret, newSecret } from '../secrets.js';
+import { hashTokenSecret, newSecret } from '../secrets.js';
+import { redeemLink } from '../one-time-link.js';
 import { newPassword } from '../sessions/session.service.js';
 import type { UserService } from '../users/user.service.js';
 
@@ -125,22 +126,18 @@ export class PasswordResetService {
    * cleared, the change is audited and every session of the user ends (onAccessEnded).
    */
   async complete(token: string, password: string, requestId: string, scimBaseUrl: string): Promise<{ userId: string }> {
-    const hash = hashTokenSecret(token);
-    const found = await this.repo.findByHash(hash);
-    if (!found) throw badRequest('invalidValue', 'token: this password reset link is not valid');
-    // scrypt is slow: hashed before taking the lock so other resets are not held up.
-    const passwordHash = await hashPassword(password);
-    return this.repo.exclusive(found.userId, async () => {
-      const link = (await this.repo.findByHash(hash)) ?? found;
-      const now = this.clock.now();
-      if (link.state === 'used') throw new ScimError(410, 'token: this password reset link was already used');
-      if (link.state === 'replaced') throw new ScimError(410, 'token: this password reset link was replaced by a newer one');
-      if (link.state === 'cancelled') {
-        throw new ScimError(410, 'token: this password reset link was cancelled (the user was suspended or deleted, or the password changed)');
-      }
-      if (link.expiresAt.getTime() <= now.getTime()) {
-        throw new ScimError(410, `token: this password reset link expired at ${link.expiresAt.toISOString()}`);
-      }
+    const links = {
+      findByHash: (hash: string) => this.repo.findByHash(hash),
+      exclusive: <T>(userId: string, work: () => Promise<T>) => this.repo.exclusive(userId, work),
+      invalid: 'this password reset link is not valid',
+      ended: {
+        used: 'this password reset link was already used',
+        replaced: 'this password reset link was replaced by a newer one',
+        cancelled: 'this password reset link was cancelled (the user was suspended or deleted, or the password changed)',
+      },
+      expired: (at: Date) => `this password reset link expired at ${at.toISOString()}`,
+    };
+    return redeemLink(links, token, password, () => this.clock.now(), async (link, hash, passwordHash, now) => {
       const ctx: RequestContext = { orgId: link.orgId, actor: LINK_HOLDER, requestId, scimBaseUrl };
       try {
         await this.users.applyChange(ctx, link.userId, (current) => {
