@@ -12,33 +12,35 @@ import type { AddressValue, MultiValue, UserRecord } from '../../store/user.repo
  * types are invalidValue naming the attribute).
  */
 
-export interface UserInput {
-  userName: string;
-  externalId?: string;
-  name?: Record<string, string>;
-  displayName?: string;
-  nickName?: string;
-  profileUrl?: string;
-  title?: string;
-  userType?: string;
-  preferredLanguage?: string;
-  locale?: string;
-  timezone?: string;
+/** What a SCIM request says of a user: the stored record's SCIM attributes, as parsed from the wire. */
+export type UserInput = Pick<
+  UserRecord,
+  | 'userName'
+  | 'externalId'
+  | 'name'
+  | 'displayName'
+  | 'nickName'
+  | 'profileUrl'
+  | 'title'
+  | 'userType'
+  | 'preferredLanguage'
+  | 'locale'
+  | 'timezone'
+  | 'phoneNumbers'
+  | 'ims'
+  | 'photos'
+  | 'addresses'
+  | 'entitlements'
+  | 'roles'
+  | 'x509Certificates'
+  | 'ext'
+> & {
   /** undefined when the request did not send it (Okta's PUT may omit it: keep the state). */
   active?: boolean;
   emails?: { value: string; type?: string; primary?: boolean; display?: string }[];
-  phoneNumbers?: MultiValue[];
-  ims?: MultiValue[];
-  photos?: MultiValue[];
-  addresses?: AddressValue[];
-  entitlements?: MultiValue[];
-  roles?: MultiValue[];
-  x509Certificates?: MultiValue[];
   enterprise?: NonNullable<UserRecord['enterprise']>;
-  /** Values of the organization's custom extensions, by storage key (scim/extensions.ts). */
-  ext?: Record<string, Record<string, unknown>>;
   password?: string;
-}
+};
 
 const SIMPLE_STRINGS = [
   'externalId',

@@ -3,23 +3,15 @@ import type { GroupService, GroupView } from '../../domain/groups/group.service.
 import type { GroupRecord } from '../../store/group.repository.js';
 import { etagOf } from '../../scim/etag.js';
 import { isAttributeReturned, projectResource, type ProjectionOptions } from '../../scim/projection.js';
-import { listPage } from './list-page.js';
+import { listPage, type ResourceRouterSettings } from './list-page.js';
 import { requestContext, sendScim } from '../respond.js';
-import { parseListParams, projectionParams, type ListParams, type PageLimits } from './list-params.js';
+import { parseListParams, projectionParams, type ListParams } from './list-params.js';
 import { searchBody } from './search-body.js';
-import type { Clock, RequestContext } from '../../domain/context.js';
-import { ifMatchHeader } from '../if-match.js';
+import type { RequestContext } from '../../domain/context.js';
+import { ifMatchHeader as ifMatch } from '../if-match.js';
 
-export interface GroupsRouterDeps {
+export interface GroupsRouterDeps extends ResourceRouterSettings {
   groups: GroupService;
-  limits: PageLimits;
-  baseUrl: string;
-  clock: Clock;
-  cursorTimeoutSeconds: number;
-}
-
-function ifMatch(req: Request): string | undefined {
-  return ifMatchHeader(req);
 }
 
 /**

@@ -1,7 +1,8 @@
 import { MATCH_ALL, parseCondition, sortToMongo, type Condition } from '../../scim/filter.js';
 import { SCHEMA_URN } from '../../scim/schema-types.js';
 import { decodeCursor, encodeCursor, queryFingerprint, reverseSort, sortKeyOf } from '../../scim/cursor.js';
-import type { ListParams } from './list-params.js';
+import type { ListParams, PageLimits } from './list-params.js';
+import type { Clock } from '../../domain/context.js';
 
 export interface PageQuery {
   /** The condition tree (scim/filter.ts); store/ compiles it. */
@@ -19,6 +20,14 @@ export interface ListPageSource<T> {
   list(query: PageQuery): Promise<{ totalResults: number; items: T[] }>;
   count(filter: Condition): Promise<number>;
   present(items: T[]): Promise<unknown[]> | unknown[];
+}
+
+/** What the Users and Groups routers share: page limits, the base URL and cursor paging settings. */
+export interface ResourceRouterSettings {
+  limits: PageLimits;
+  baseUrl: string;
+  clock: Clock;
+  cursorTimeoutSeconds: number;
 }
 
 export interface CursorSettings {

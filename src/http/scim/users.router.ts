@@ -3,22 +3,14 @@ import type { UserService } from '../../domain/users/user.service.js';
 import { etagOf } from '../../scim/etag.js';
 import { searchBody } from './search-body.js';
 import { projectResource } from '../../scim/projection.js';
-import { listPage } from './list-page.js';
+import { listPage, type ResourceRouterSettings } from './list-page.js';
 import { requestContext, sendScim } from '../respond.js';
-import { parseListParams, projectionParams, type ListParams, type PageLimits } from './list-params.js';
-import type { RequestContext, Clock } from '../../domain/context.js';
-import { ifMatchHeader } from '../if-match.js';
+import { parseListParams, projectionParams, type ListParams } from './list-params.js';
+import type { RequestContext } from '../../domain/context.js';
+import { ifMatchHeader as ifMatch } from '../if-match.js';
 
-export interface UsersRouterDeps {
+export interface UsersRouterDeps extends ResourceRouterSettings {
   users: UserService;
-  limits: PageLimits;
-  baseUrl: string;
-  clock: Clock;
-  cursorTimeoutSeconds: number;
-}
-
-function ifMatch(req: Request): string | undefined {
-  return ifMatchHeader(req);
 }
 
 /** GET /Users and POST /Users/.search (and the User part of POST /.search): index or cursor paging. */
