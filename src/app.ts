@@ -5,7 +5,7 @@ import { createAuthenticator } from './http/auth.js';
 import { errorHandler } from './http/errors.js';
 import { healthRouter } from './http/health.router.js';
 import { loadOpenapiDocument, openapiRouter } from './http/openapi.router.js';
-import { methodNotAllowed as undeclaredMethods, metricsRouter, observeRequests } from './http/metrics.js';
+import { metricsRouter, observeRequests } from './http/metrics.js';
 import { requestLogger } from './http/request-log.js';
 import { RateLimits } from './http/rate-limit.js';
 import { usersRouter } from './http/scim/users.router.js';
@@ -13,7 +13,7 @@ import { rootSearchRouter } from './http/scim/root-search.js';
 import { discoveryRouter } from './http/scim/discovery.router.js';
 import { groupsRouter } from './http/scim/groups.router.js';
 import { bulkRouter, isBulkPath } from './http/scim/bulk.router.js';
-import { collapseSlashes, methodNotAllowed } from './http/scim/methods.js';
+import { collapseSlashes, methodNotAllowed } from './http/methods.js';
 import { extensionsContext, optionally } from './http/scim/extensions.js';
 import { schemaExtensionsRouter } from './http/admin/schema-extensions.router.js';
 import { BulkService, groupBulkHandler, userBulkHandler } from './domain/bulk/bulk.service.js';
@@ -67,7 +67,8 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   app.use(requestLogger(deps.logger));
   const documentedPaths = loadOpenapiDocument(config.projectRoot).paths as Record<string, Record<string, unknown>>;
   app.use(observeRequests(services.metrics, Object.keys(documentedPaths)));
-  app.use(undeclaredMethods(documentedPaths));
+  // RFC 9110 15.5.6 / RFC 7644 3.12: 405 with Allow for a method the document does not list on a path.
+  app.use(methodNotAllowed(documentedPaths));
   // RFC 7644 3.1: application/scim+json, and application/json which clients also send.
   app.use(
     express.json({
@@ -109,9 +110,6 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
   const limits = { defaultPageSize: config.defaultPageSize, maxPageSize: config.maxPageSize };
 
   const scim = express.Router();
-  // RFC 7644 3.12: a served path answers 405 with Allow for a method it does not serve (before
-  // authentication: the method table is the protocol's, public on every deployment).
-  scim.use(methodNotAllowed());
   // Custom schema extensions (README "Custom schema extensions"): the organization's, per request.
   const orgExtensions = extensionsContext(services.schemaExtensions);
   scim.use('/Schemas', optionally(authenticate('scim')), orgExtensions);

@@ -3,7 +3,8 @@ import { Router } from 'express';
 import type { Metrics, Rule } from '../metrics.js';
 import type { ScimError } from '../scim/errors.js';
 import { sameHash } from '../domain/secrets.js';
-import { ScimError as ScimErrorCtor, unauthorized } from '../scim/errors.js';
+import { unauthorized } from '../scim/errors.js';
+import { routeMatcher } from './methods.js';
 import { ERROR_CODE } from './request-log.js';
 
 const REFUSALS = Symbol('roster.refusals');
@@ -14,27 +15,6 @@ export function noteRefusal(res: Response, error: ScimError): void {
   if (!rule) return;
   const r = res as Response & { [REFUSALS]?: Rule[] };
   (r[REFUSALS] ??= []).push(rule);
-}
-
-/**
- * Maps a request path to the OpenAPI document's path template ("/scim/v2/Users/{id}"), so metric
- * labels never carry ids; literal templates win over parameterized ones ("/Users/.search" over
- * "/Users/{id}"). Paths the document does not describe are "unmatched".
- */
-export function routeMatcher(templates: string[]): (path: string) => string {
-  const compiled = templates
-    .map((template) => ({
-      template,
-      params: (template.match(/\{[^}]+\}/g) ?? []).length,
-      pattern: new RegExp(
-        `^${template
-          .split(/(\{[^}]+\})/)
-          .map((part) => (part.startsWith('{') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
-          .join('')}/?$`,
-      ),
-    }))
-    .sort((a, b) => a.params - b.params);
-  return (path: string) => compiled.find((c) => c.pattern.test(path))?.template ?? 'unmatched';
 }
 
 const SCIM_OPERATIONS: Record<string, string> = {
@@ -99,31 +79,4 @@ export function metricsRouter(metrics: Metrics, token: string): Router {
     res.send(await metrics.registry.metrics());
   });
   return router;
-}
-
-/**
- * 405 with Allow (RFC 9110 15.5.6) for a method the document does not list on a path it describes
- * (TRACE on /scim/v2/Bulk, DELETE on /api/v1/kpis); HEAD goes with GET. Unknown paths stay 404.
- */
-export function methodNotAllowed(paths: Record<string, Record<string, unknown>>): RequestHandler {
-  const templates = Object.keys(paths);
-  const match = routeMatcher(templates);
-  // HEAD right after GET, in the order the SCIM router's own 405 names them (src/http/scim/methods.ts).
-  const methods = ['get', 'head', 'post', 'put', 'patch', 'delete', 'options', 'trace'];
-  return (req: Request, _res: Response, next: NextFunction) => {
-    const template = match(req.path);
-    if (template === 'unmatched') return next();
-    const allowed = methods.filter((m) => paths[template]![m] || (m === 'head' && paths[template]!.get)).map((m) => m.toUpperCase());
-    if (allowed.includes(req.method)) return next();
-    // RFC 9110 9.3.7: OPTIONS asks what the path serves. The SCIM router answers it from the protocol's
-    // table; elsewhere the document's methods are the answer (Express's own would name only the
-    // routes of the first router that matched).
-    if (req.method === 'OPTIONS') {
-      if (template.startsWith('/scim/')) return next();
-      _res.setHeader('Allow', [...allowed, 'OPTIONS'].join(', '));
-      _res.status(204).end();
-      return;
-    }
-    next(new ScimErrorCtor(405, `${req.method} is not allowed on ${template}; allowed: ${allowed.join(', ')}`, undefined, { Allow: allowed.join(', ') }));
-  };
 }

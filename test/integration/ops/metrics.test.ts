@@ -3,7 +3,8 @@ import supertest from 'supertest';
 import { createApp, createServices } from '../../../src/app.js';
 import { createLogger } from '../../../src/logger.js';
 import { Metrics } from '../../../src/metrics.js';
-import { routeMatcher, scimOperation } from '../../../src/http/metrics.js';
+import { scimOperation } from '../../../src/http/metrics.js';
+import { routeMatcher } from '../../../src/http/methods.js';
 import { h, newOrg, testConfig, userBody, PATCH_OP } from '../../support/harness.js';
 import { csvFile } from '../../support/import-files.js';
 
@@ -128,6 +129,9 @@ describe('Metrics (GET /metrics, Prometheus text format)', () => {
     expect(match('/scim/v2/Users/2819c223-7f76-453a-919d-413861904646')).to.equal('/scim/v2/Users/{id}');
     expect(match('/api/v1/users/u1/sessions/s1')).to.equal('/api/v1/users/{id}/sessions/{sessionId}');
     expect(match('/wp-admin/2819c223')).to.equal('unmatched');
+    // Express serves /scim/v2/users as /scim/v2/Users: the label and the 405 table follow it.
+    expect(match('/scim/v2/users/2819c223/')).to.equal('/scim/v2/Users/{id}');
+    expect(match('/SCIM/V2/USERS/.SEARCH')).to.equal('/scim/v2/Users/.search');
     expect(scimOperation('DELETE', '/scim/v2/Groups/{id}')).to.deep.equal({ resource: 'Groups', operation: 'delete' });
     expect(scimOperation('POST', '/scim/v2/Groups/.search')).to.deep.equal({ resource: 'Groups', operation: 'search' });
     expect(scimOperation('GET', '/api/v1/users')).to.equal(undefined);

@@ -3,7 +3,9 @@ import { ScimError } from '../../../src/scim/errors.js';
 import { currentExtensions, extensionCaseKeys, extensionToScim, parseExtensionObject, runWithExtensions, type ExtensionDef } from '../../../src/scim/extensions.js';
 import { resolveField } from '../../../src/scim/field-map.js';
 import { findAttribute, listResourceSchemas } from '../../../src/scim/schemas.js';
-import { allowedMethods } from '../../../src/http/scim/methods.js';
+import { fileURLToPath } from 'node:url';
+import { documentedMethods } from '../../../src/http/methods.js';
+import { loadOpenapiDocument } from '../../../src/http/openapi.router.js';
 import { caseKeysOf } from '../../../src/store/case-keys.js';
 import type { AttributeDef } from '../../../src/scim/schema-types.js';
 import type { UserRecord } from '../../../src/store/user.repository.js';
@@ -88,17 +90,19 @@ describe('custom schema extensions (scim/extensions.ts)', () => {
   });
 });
 
-describe('SCIM method table (http/scim/methods.ts)', () => {
-  it('names the methods each served path serves, whatever the letter case or a trailing slash', () => {
-    expect(allowedMethods('/ServiceProviderConfig')).to.deep.equal(['GET', 'HEAD']);
-    expect(allowedMethods('/schemas/urn:x:y/')).to.deep.equal(['GET', 'HEAD']);
-    expect(allowedMethods('/Users')).to.deep.equal(['GET', 'HEAD', 'POST']);
-    expect(allowedMethods('/users/.search')).to.deep.equal(['POST']);
-    expect(allowedMethods('/Groups/123')).to.deep.equal(['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE']);
-    expect(allowedMethods('/.search')).to.deep.equal(['POST']);
-    expect(allowedMethods('/Bulk')).to.deep.equal(['POST']);
-    expect(allowedMethods('/Users/1/2')).to.equal(undefined);
-    expect(allowedMethods('/Nothing')).to.equal(undefined);
+describe('method table (http/methods.ts, from the served OpenAPI document)', () => {
+  it('names the methods each SCIM path serves, whatever the letter case or a trailing slash', () => {
+    const allowedMethods = documentedMethods(loadOpenapiDocument(fileURLToPath(new URL('../../..', import.meta.url))).paths as Record<string, Record<string, unknown>>);
+    const scim = (path: string) => allowedMethods(`/scim/v2${path}`);
+    expect(scim('/ServiceProviderConfig')).to.deep.equal(['GET', 'HEAD']);
+    expect(scim('/schemas/urn:x:y/')).to.deep.equal(['GET', 'HEAD']);
+    expect(scim('/Users')).to.deep.equal(['GET', 'HEAD', 'POST']);
+    expect(scim('/users/.search')).to.deep.equal(['POST']);
+    expect(scim('/Groups/123')).to.deep.equal(['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE']);
+    expect(scim('/.search')).to.deep.equal(['POST']);
+    expect(scim('/Bulk')).to.deep.equal(['POST']);
+    expect(scim('/Users/1/2')).to.equal(undefined);
+    expect(scim('/Nothing')).to.equal(undefined);
   });
 });
 
