@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { queryInteger } from '../query-integer.js';
 import type { OrganizationRecord } from '../../store/organization.repository.js';
 import type { EmailValue, UserRecord, UserStatus } from '../../store/user.repository.js';
 import { badRequest, notFound } from '../../scim/errors.js';
@@ -49,8 +50,8 @@ export const listQuery = z
     role: z.string().trim().min(1).max(200).optional(),
     sortBy: z.enum(['name', 'email', 'created', 'lastModified']).default('created'),
     sortOrder: z.enum(['ascending', 'descending']).default('ascending'),
-    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
+    offset: queryInteger((n) => n.int().min(0).max(1_000_000).default(0)),
+    limit: queryInteger((n) => n.int().min(1).max(200).default(50)),
   })
   .strict();
 export type ListQuery = z.infer<typeof listQuery>;

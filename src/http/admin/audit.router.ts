@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { AuditService } from '../../domain/audit/audit.service.js';
 import { requestContext, sendJson } from '../respond.js';
-import { queryInteger } from './query-number.js';
+import { queryInteger } from '../../domain/query-integer.js';
 
 export interface AuditRouterDeps {
   audit: AuditService;

@@ -4,7 +4,7 @@ import type { ImportService } from '../../domain/imports/import.service.js';
 import type { ImportFormat } from '../../domain/imports/rows.js';
 import { ScimError } from '../../scim/errors.js';
 import { externalBaseUrl, requestContext, sendJson } from '../respond.js';
-import { queryInteger } from './query-number.js';
+import { queryInteger } from '../../domain/query-integer.js';
 
 export const XLSX_MEDIA_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { createOrganizationInput, type OrganizationService } from '../../domain/organizations.js';
 import { issueTokenInput, type TokenService } from '../../domain/tokens.js';
 import { sendJson } from '../respond.js';
-import { queryInteger } from './query-number.js';
+import { queryInteger } from '../../domain/query-integer.js';
 
 export interface OrganizationsRouterDeps {
   organizations: OrganizationService;

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { OutboxService } from '../../domain/invitations/outbox.js';
 import { requestContext, sendJson } from '../respond.js';
-import { queryInteger } from './query-number.js';
+import { queryInteger } from '../../domain/query-integer.js';
 
 export interface OutboxRouterDeps {
   outbox: OutboxService;

@@ -7,7 +7,7 @@ describe('integer query parameters on the side API', () => {
   it('an empty offset or limit answers 400 problem JSON; absent ones take their defaults', async () => {
     const org = await newOrg();
     const admin = { Authorization: `Bearer ${org.adminToken}` };
-    for (const path of ['/api/v1/outbox?offset=', '/api/v1/audit?limit=', '/api/v1/outbox?offset=%20']) {
+    for (const path of ['/api/v1/outbox?offset=', '/api/v1/audit?limit=', '/api/v1/outbox?offset=%20', '/api/v1/users?offset=', '/api/v1/users?limit=']) {
       const res = await api().get(path).set(admin).expect(400);
       expect(res.headers['content-type'], path).to.match(/^application\/problem\+json/);
     }

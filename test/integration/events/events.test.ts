@@ -33,7 +33,10 @@ function ssf(org: TestOrg, token = org.adminToken) {
       get: (p: string) => a(st(h().app).get(p)),
       post: (p: string, b?: unknown) => a(st(h().app).post(p)).send((b ?? {}) as object),
       patch: (p: string, b?: unknown) => a(st(h().app).patch(p)).send((b ?? {}) as object),
+      put: (p: string, b?: unknown) => a(st(h().app).put(p)).send((b ?? {}) as object),
       delete: (p: string) => a(st(h().app).delete(p)),
+      /** no body at all (not even {}) */
+      bare: (method: 'post' | 'put', p: string) => a(st(h().app)[method](p)),
     };
   });
 }
@@ -344,6 +347,35 @@ describe('Lifecycle events (RFC 9967 SETs over SSF streams)', () => {
     expect(got).to.have.length(2);
     expect(got[0]!.claims.events['https://schemas.openid.net/secevent/ssf/event-type/verification']).to.deep.equal({ state: 'abc' });
     expect(got[0]!.claims.sub_id).to.deep.equal({ format: 'opaque', id: streamId });
+  });
+
+  it('names a missing stream_id in a 400 problem; a stream or poll request without a body takes the defaults', async () => {
+    const org = await newOrg();
+    const client = await ssf(org);
+    const refused: [string, import('supertest').Test][] = [
+      ['PUT with a body', client.put('/ssf/streams', { events_requested: [] })],
+      ['PUT without a body', client.bare('put', '/ssf/streams')],
+      ['verify with a body', client.post('/ssf/verify', { state: 'x' })],
+      ['verify without a body', client.bare('post', '/ssf/verify')],
+      ['DELETE', client.delete('/ssf/streams?stream_id=')],
+      ['status', client.get('/ssf/status?stream_id=')],
+    ];
+    for (const [what, request] of refused) {
+      const res = await request;
+      expect(res.status, what).to.equal(400);
+      expect(res.headers['content-type']).to.match(/^application\/problem\+json/);
+      expect(res.body.detail).to.match(/stream_id/);
+    }
+    // openapi/openapi.json: both bodies are optional (SSF 1.0 8.1.1.1, RFC 8936 2.4).
+    const bare = (await client.bare('post', '/ssf/streams').expect(201)).body;
+    expect(bare.delivery.method).to.equal('urn:ietf:rfc:8936');
+    expect(bare.events_delivered).to.deep.equal([]);
+    const created = (await client.post('/ssf/streams', { events_requested: ALL }).expect(201)).body;
+    await org.scim.post('/Users', userBody('bare-poll@example.com')).expect(201);
+    await drain(org);
+    // A SET is waiting, so the long poll (no returnImmediately) answers at once.
+    const polled = (await client.bare('post', `/ssf/poll/${created.stream_id}`).expect(200)).body;
+    expect(Object.keys(polled.sets)).to.have.length(1);
   });
 
   it('stream CRUD, status and audit; another organization sees 404 everywhere', async () => {
