@@ -36,6 +36,7 @@ describe('OpenAPI document: lifecycle events (SSF)', () => {
     check('patch', S, await a.patch(S, { stream_id: 'nope' }), 404);
     check('put', S, await a.put(S, { stream_id: pollId, delivery: { method: POLL }, events_requested: [] }), 200);
     check('put', S, await a.put(S, { stream_id: 'nope' }), 404);
+    check('put', S, await a.put(S, { events_requested: [] }), 400);
 
     const ST = '/ssf/status';
     check('get', ST, await a.get(`${ST}?stream_id=${id}`), 200);
@@ -48,6 +49,7 @@ describe('OpenAPI document: lifecycle events (SSF)', () => {
     const V = '/ssf/verify';
     check('post', V, await a.post(V, { stream_id: id }), 409);
     check('post', V, await a.post(V, { stream_id: 'nope' }), 404);
+    check('post', V, await a.post(V, { state: 'no stream' }), 400);
     check('post', V, await a.post(V, { stream_id: pollId, state: 'x' }), 204);
 
     const PL = '/ssf/poll/{streamId}';
