@@ -52,6 +52,7 @@ import {
 } from './scim/schemas.js';
 
 import { createServices, type AppDeps, type Services } from './container.js';
+import { EVENTS_SUPPORTED } from './domain/events/scim-events.js';
 
 export { createServices, type AppDeps, type Services };
 
@@ -134,6 +135,8 @@ export function createApp(deps: AppDeps, services: Services = createServices(dep
           // RFC 9865 4: the page size a list without `count` answers with (ROSTER_DEFAULT_PAGE_SIZE).
           defaultPageSize: config.defaultPageSize,
         },
+        // RFC 9967 section 4: what an event stream (docs/events.md) can carry.
+        eventUris: EVENTS_SUPPORTED,
       },
     }),
   );

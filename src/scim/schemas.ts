@@ -359,6 +359,13 @@ export const SERVICE_PROVIDER_CONFIG_SCHEMA: SchemaDef = {
       ro('maxPageSize', 'The largest count a request may ask for.', { type: 'integer' }),
       ro('cursorTimeout', 'Seconds a cursor stays valid.', { type: 'integer' }),
     ]),
+    // RFC 9967 section 4: the security events (SETs) the provider can deliver on an event stream.
+    roComplex('securityEvents', 'A complex type that specifies the capabilities related to Security Events (RFC 9967).', [
+      ro('asyncRequest', 'Whether SCIM requests may complete asynchronously: none, long (at server discretion) or request (when the client asks).', {
+        canonicalValues: ['none', 'long', 'request'],
+      }),
+      ro('eventUris', 'The SET event URIs the server can generate and deliver on a SET stream (RFC 8935, RFC 8936).', { multiValued: true }),
+    ]),
   ],
 };
 

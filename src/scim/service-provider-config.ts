@@ -1,4 +1,7 @@
-/** RFC 7643 section 5: the /ServiceProviderConfig document, with RFC 9865 cursor pagination. */
+/**
+ * RFC 7643 section 5: the /ServiceProviderConfig document, with RFC 9865 cursor pagination and RFC
+ * 9967 section 4's securityEvents.
+ */
 import { SCHEMA_URN } from './schema-types.js';
 
 export interface ServiceProviderConfigOptions {
@@ -21,6 +24,8 @@ export interface ServiceProviderConfigOptions {
   };
   /** Where the operator documents the deployment (e.g. the README); omitted when not given. */
   documentationUri?: string;
+  /** RFC 9967 section 4: the SET event URIs a stream can deliver; absent: no security events. */
+  eventUris?: string[];
 }
 
 export interface ServiceProviderConfig {
@@ -47,6 +52,8 @@ export interface ServiceProviderConfig {
     maxPageSize: number;
     cursorTimeout: number;
   };
+  /** RFC 9967 section 4. asyncRequest "none": every SCIM request completes before it is answered. */
+  securityEvents?: { asyncRequest: 'none' | 'long' | 'request'; eventUris: string[] };
   meta: { resourceType: 'ServiceProviderConfig'; location: string };
 }
 
@@ -75,6 +82,7 @@ export function buildServiceProviderConfig(opts: ServiceProviderConfigOptions): 
         primary: true,
       },
     ],
+    ...(opts.eventUris ? { securityEvents: { asyncRequest: 'none' as const, eventUris: opts.eventUris } } : {}),
     meta: {
       resourceType: 'ServiceProviderConfig',
       location: `${opts.baseUrl.replace(/\/+$/, '')}/ServiceProviderConfig`,

@@ -14,6 +14,13 @@ describe('SCIM discovery', () => {
     // RFC 7643 5: /Bulk is served, with the configured limits (test/integration/bulk/bulk.test.ts checks them).
     expect(res.body.bulk.supported).to.equal(true);
     expect(res.body.authenticationSchemes[0].type).to.equal('oauthbearertoken');
+    // RFC 9967 section 4: the events an SSF stream carries (docs/events.md), every SCIM request synchronous.
+    expect(res.body.securityEvents.asyncRequest).to.equal('none');
+    const prov = ['create:full', 'create:notice', 'put:full', 'put:notice', 'patch:full', 'patch:notice', 'delete', 'activate', 'deactivate'];
+    expect(res.body.securityEvents.eventUris).to.include.members(prov.map((e) => `urn:ietf:params:scim:event:prov:${e}`));
+    const schema = await api().get('/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig').expect(200);
+    const described = schema.body.attributes.find((a: { name: string }) => a.name === 'securityEvents');
+    expect(described.subAttributes.map((a: { name: string }) => a.name)).to.deep.equal(['asyncRequest', 'eventUris']);
   });
 
   it('GET /ResourceTypes lists the User resource type with its extensions', async () => {

@@ -32,6 +32,12 @@ describe('buildServiceProviderConfig', () => {
     });
   });
 
+  it('advertises RFC 9967 section 4 securityEvents only when event URIs are given', () => {
+    expect(buildServiceProviderConfig(options())).to.not.have.property('securityEvents');
+    const config = buildServiceProviderConfig(options({ eventUris: ['urn:ietf:params:scim:event:prov:delete'] }));
+    expect(config.securityEvents).to.deep.equal({ asyncRequest: 'none', eventUris: ['urn:ietf:params:scim:event:prov:delete'] });
+  });
+
   it('offers one primary oauthbearertoken authentication scheme', () => {
     const { authenticationSchemes } = buildServiceProviderConfig(options());
     expect(authenticationSchemes).to.have.length(1);
