@@ -1,9 +1,9 @@
-import { Router } from 'express';
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import { resourceTypeToResource, schemaToResource } from '../../scim/schemas.js';
 import type { ResourceTypeDef, SchemaDef } from '../../scim/schema-types.js';
 import { buildServiceProviderConfig, type ServiceProviderConfigOptions } from '../../scim/service-provider-config.js';
 import { SCHEMA_URN } from '../../scim/schema-types.js';
-import { notFound } from '../../scim/errors.js';
+import { notFound, ScimError } from '../../scim/errors.js';
 import { externalBaseUrl, sendScim } from '../respond.js';
 import { currentExtensions } from '../../scim/extensions.js';
 
@@ -36,9 +36,22 @@ function listResponse(resources: unknown[]) {
   };
 }
 
+/**
+ * RFC 7644 section 4: the discovery endpoints ignore paging and sorting, and a `filter` "SHOULD" be
+ * answered with 403, so that no client takes the full list for the matches of its filter.
+ */
+function refuseFilter(req: Request, _res: Response, next: NextFunction): void {
+  if (req.query.filter !== undefined) {
+    next(new ScimError(403, 'the discovery endpoints do not filter (RFC 7644 section 4): read the whole list and select from it'));
+    return;
+  }
+  next();
+}
+
 /** RFC 7644 section 4: what this server implements, and nothing it does not. */
 export function discoveryRouter(deps: DiscoveryDeps): Router {
   const router = Router();
+  for (const path of ['/ServiceProviderConfig', '/ResourceTypes', '/ResourceTypes/:id', '/Schemas', '/Schemas/:id']) router.get(path, refuseFilter);
   const scimBase = (req: Parameters<typeof externalBaseUrl>[0]) => `${externalBaseUrl(req, deps.baseUrl)}/scim/v2`;
 
   router.get('/ServiceProviderConfig', (req, res) => {

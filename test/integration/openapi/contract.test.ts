@@ -496,6 +496,24 @@ describe('OpenAPI document', () => {
       }
       expectScimError(check('get', '/scim/v2/Schemas/{id}', await api().get('/scim/v2/Schemas/urn:nope'), 404), 404);
     });
+
+    it('answers 403 to a filter on every discovery endpoint (RFC 7644 section 4) and ignores paging and sorting', async () => {
+      const filter = `filter=${encodeURIComponent('id eq "User"')}`;
+      for (const [template, path] of [
+        ['/scim/v2/ServiceProviderConfig', '/scim/v2/ServiceProviderConfig'],
+        ['/scim/v2/ResourceTypes', '/scim/v2/ResourceTypes'],
+        ['/scim/v2/ResourceTypes/{id}', '/scim/v2/ResourceTypes/User'],
+        ['/scim/v2/Schemas', '/scim/v2/Schemas'],
+        ['/scim/v2/Schemas/{id}', `/scim/v2/Schemas/${encodeURIComponent(USER_SCHEMA)}`],
+      ]) {
+        const res = check('get', template!, await api().get(`${path}?${filter}`), 403);
+        expectScimError(res, 403);
+        expect(res.body.detail, path).to.match(/do not filter/);
+      }
+      const all = await api().get('/scim/v2/Schemas').expect(200);
+      const paged = await api().get('/scim/v2/Schemas?startIndex=2&count=1&sortBy=id&sortOrder=descending').expect(200);
+      expect(paged.body).to.deep.equal(all.body);
+    });
   });
 
   describe('POST /api/v1/organizations', () => {
