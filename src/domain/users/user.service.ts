@@ -281,6 +281,11 @@ export class UserService {
       async (current) => {
         const { resource, changed } = applyPatch(userToScim(current, ctx.scimBaseUrl), body, 'User');
         if (!changed) return undefined;
+        // A user is active or not: removing `active` (or setting it to null) would leave the state as
+        // it was while answering 200, so it is refused; false deactivates, true activates.
+        if (resource['active'] === undefined || resource['active'] === null) {
+          throw badRequest('mutability', 'active cannot be removed: replace it with false to deactivate the user, or true to activate it');
+        }
         const input = parseUserResource(resource);
         const passwordHash = input.password !== undefined ? await hashPassword(input.password) : undefined;
         return this.replaced(current, input, passwordHash);

@@ -305,6 +305,21 @@ describe('SCIM /Users', () => {
       );
     });
 
+    it('refuses to remove active (400 mutability) and changes nothing; false and true still (de)activate', async () => {
+      const org = await newOrg();
+      const created = await org.scim.post('/Users', userBody('rm-active@example.com')).expect(201);
+      for (const operation of [{ op: 'remove', path: 'active' }, { op: 'replace', path: 'active', value: null }, { op: 'replace', value: { active: null } }]) {
+        const res = await org.scim.patch(`/Users/${created.body.id}`, { schemas: [PATCH_OP], Operations: [operation] });
+        expectScimError(res, 400, 'mutability');
+        expect(res.body.detail).to.match(/active cannot be removed/);
+      }
+      const read = await org.scim.get(`/Users/${created.body.id}`).expect(200);
+      expect(read.body.active).to.equal(true);
+      expect(read.body.meta.version).to.equal(created.body.meta.version);
+      const off = await org.scim.patch(`/Users/${created.body.id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: false }] }).expect(200);
+      expect(off.body.active).to.equal(false);
+    });
+
     it('answers 400 invalidSyntax for a body without the PatchOp schema', async () => {
       const org = await newOrg();
       const created = await org.scim.post('/Users', userBody('syn@example.com')).expect(201);
