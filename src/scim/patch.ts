@@ -201,6 +201,9 @@ function applyPathless(
     if (extension !== undefined) {
       if (!isObject(entry)) return context.withPath(key).fail('invalidValue', 'expected an object of extension attributes');
       for (const [name, extensionValue] of Object.entries(entry)) {
+        // A client that models the extension as an object of its own echoes its `schemas` in it
+        // (scim2-models does): not an attribute of the extension, ignored like at the top level.
+        if (name.toLowerCase() === 'schemas') continue;
         applyPathlessEntry(document, op, `${extension}:${name}`, extensionValue, resourceType, context);
       }
       continue;

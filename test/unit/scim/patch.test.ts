@@ -272,6 +272,14 @@ describe('applyPatch (RFC 7644 3.5.2)', () => {
         expected: edit(user(), (u) => (u[ENT].department = 'Ops')),
       },
       {
+        name: 'ignores the schemas a client echoes inside an extension object (scim2-models does)',
+        operations: [
+          { op: 'add', path: ENT, value: { schemas: [ENT], department: 'Ops' } },
+          { op: 'replace', value: { [ENT]: { Schemas: [ENT], division: 'R&D' } } },
+        ],
+        expected: edit(user(), (u) => Object.assign(u[ENT], { department: 'Ops', division: 'R&D' })),
+      },
+      {
         name: 'removes the extension object and its schema once its last attribute goes',
         resource: edit(user(), (u) => (u[ENT] = { department: 'Eng' })),
         operations: [{ op: 'remove', path: `${ENT}:department` }],
