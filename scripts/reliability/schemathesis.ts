@@ -8,13 +8,14 @@
  *
  * Starts Roster on a fresh embedded database (src/main.ts, as `npm start` does), creates an
  * organization with a token per scope, and runs one schemathesis pass per scope (scim, admin,
- * signin, operator, and the public operations without a token), each on a copy of the document that
+ * signin, operator, metrics with ROSTER_METRICS_TOKEN, and the public operations without a token), each on a copy of the document that
  * keeps only that scope's operations. Rate limits are off for the run (429 is the limiter, not the
  * API under test), ROSTER_SCRYPT_LOG_N=12 keeps sign-in fuzzing fast and a long poll on /ssf/poll waits
  * 2 s, not 15. Reports go to
  * reliability-results/schemathesis-<scope>/ (JSON); the summary is printed. Exit 1 on any failure.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +38,13 @@ function scopedDocument(doc: any, scope: string | null): { doc: any; operations:
       if (!op) continue;
       const security: Record<string, string[]>[] = op.security ?? copy.security ?? [];
       const scopes = security.flatMap((s) => Object.values(s).flat());
-      const keep = scope === null ? security.length === 0 || security.some((s) => Object.keys(s).length === 0) : scopes.includes(scope);
+      // GET /metrics has a scheme of its own (metricsToken), with no scope.
+      const keep =
+        scope === null
+          ? security.length === 0 || security.some((s) => Object.keys(s).length === 0)
+          : scope === 'metrics'
+            ? security.some((s) => 'metricsToken' in s)
+            : scopes.includes(scope);
       if (keep) operations += 1;
       else delete item[method];
     }
@@ -57,7 +64,7 @@ async function main(): Promise<number> {
   const st = process.env.SCHEMATHESIS ?? 'schemathesis';
   const maxExamples = option('max-examples', '100');
   const workers = option('workers', '1');
-  const only = option('scopes', 'scim,admin,signin,operator,public').split(',');
+  const only = option('scopes', 'scim,admin,signin,operator,metrics,public').split(',');
   // Anything after `--` goes to schemathesis as it is (for example `--include-path /api/v1/imports`).
   const dashes = process.argv.indexOf('--');
   const passThrough = dashes >= 0 ? process.argv.slice(dashes + 1) : [];
@@ -65,7 +72,9 @@ async function main(): Promise<number> {
   mkdirSync(results, { recursive: true });
   const dataDir = mkdtempSync(join(tmpdir(), 'roster-schemathesis-'));
   const operator = newOperatorToken();
+  const metricsToken = `metrics-${randomBytes(16).toString('hex')}`;
   const server = await startServer({
+    ROSTER_METRICS_TOKEN: metricsToken,
     ROSTER_DATA_DIR: dataDir,
     ROSTER_OPERATOR_TOKEN: operator,
     ROSTER_RATE_LIMIT_PER_SECOND: '0',
@@ -92,6 +101,7 @@ async function main(): Promise<number> {
       admin: org.adminToken,
       signin: signin.body.token as string,
       operator,
+      metrics: metricsToken,
       public: null,
     };
     const served = (await call(server.url, '', 'GET', '/openapi.json')).body;

@@ -7,6 +7,7 @@ import { scimOperation } from '../../../src/http/metrics.js';
 import { routeMatcher } from '../../../src/http/methods.js';
 import { h, newOrg, testConfig, userBody, PATCH_OP } from '../../support/harness.js';
 import { csvFile } from '../../support/import-files.js';
+import { check } from '../../support/contract-coverage.js';
 
 const METRICS_TOKEN = 'metrics-token-for-the-tests-0123456789';
 
@@ -46,9 +47,9 @@ describe('Metrics (GET /metrics, Prometheus text format)', () => {
     const job = await asAdmin(app.post('/api/v1/imports')).set('Content-Type', 'text/csv').send(file).expect(202);
     await services.imports.whenDone(job.body.id as string);
 
-    expect((await app.get('/metrics')).status).to.equal(401);
-    expect((await app.get('/metrics').set('Authorization', 'Bearer wrong')).status).to.equal(401);
-    const res = await app.get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`).expect(200);
+    check('get', '/metrics', await app.get('/metrics'), 401);
+    check('get', '/metrics', await app.get('/metrics').set('Authorization', 'Bearer wrong'), 401);
+    const res = check('get', '/metrics', await app.get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`), 200);
     expect(res.headers['content-type']).to.match(/^text\/plain; version=0\.0\.4/);
     const text = res.text;
 
