@@ -95,15 +95,7 @@ export class OrganizationSettingsService {
       next.lastModified = this.clock.now();
       const { _id, created: _c, ...set } = next;
       if (!(await this.repo.updateSettings(_id, set))) throw notFound(`organization ${ctx.orgId} not found`);
-      await this.audit.record({
-        orgId: ctx.orgId,
-        at: next.lastModified,
-        actor: ctx.actor,
-        action: 'organization.updated',
-        target: { type: 'Organization', id: ctx.orgId },
-        changes,
-        requestId: ctx.requestId,
-      });
+      await this.audit.recordFor(ctx, next.lastModified, 'organization.updated', { type: 'Organization', id: ctx.orgId }, changes);
       return toOrganizationView(next);
     });
   }

@@ -394,15 +394,8 @@ export class SessionService {
   }
 
   private async record(ctx: RequestContext, action: AuditAction, user: UserRecord | undefined, changes: AuditChange[]): Promise<void> {
-    await this.audit.record({
-      orgId: ctx.orgId,
-      at: this.clock.now(),
-      actor: ctx.actor,
-      action,
-      target: user ? { type: 'User', id: user._id, userName: user.userName } : { type: 'User', id: '~unknown' },
-      changes,
-      requestId: ctx.requestId,
-    });
+    const target = user ? { type: 'User', id: user._id, userName: user.userName } : { type: 'User', id: '~unknown' };
+    await this.audit.recordFor(ctx, this.clock.now(), action, target, changes);
   }
 
   /** Lazy clean-up of long-expired sessions (FerretDB has no TTL indexes), at most once a minute per organization. */

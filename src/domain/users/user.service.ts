@@ -4,7 +4,7 @@ import { type OrganizationRepository, type OrganizationRecord } from '../../stor
 import { type UserRepository, type UserRecord, type UserStatus } from '../../store/user.repository.js';
 import type { AuditAction } from '../../store/audit.repository.js';
 import { ScimError, badRequest, notFound } from '../../scim/errors.js';
-import { applyPatch, readPatchOperations } from '../../scim/patch.js';
+import { applyOperations, readPatchOperations } from '../../scim/patch.js';
 import { createLogger } from '../../logger.js';
 import type { Actor, Clock, RequestContext } from '../context.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -274,12 +274,12 @@ export class UserService {
   async patch(ctx: RequestContext, id: string, body: unknown, ifMatch?: string): Promise<UserRecord> {
     // The PatchOp's own shape first (src/scim/patch.ts operationShape): a malformed request is a 400
     // whatever version If-Match names, as for groups.
-    readPatchOperations(body);
+    const operations = readPatchOperations(body);
     return this.writeUser(
       ctx,
       id,
       async (current) => {
-        const { resource, changed } = applyPatch(userToScim(current, ctx.scimBaseUrl), body, 'User');
+        const { resource, changed } = applyOperations(userToScim(current, ctx.scimBaseUrl), operations, 'User');
         if (!changed) return undefined;
         // A user is active or not: removing `active` (or setting it to null) would leave the state as
         // it was while answering 200, so it is refused; false deactivates, true activates.

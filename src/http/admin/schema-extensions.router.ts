@@ -25,15 +25,13 @@ export function schemaExtensionsRouter(deps: SchemaExtensionsRouterDeps): Router
   router.post('/', async (req, res) => {
     const c = requestContext(req, deps.baseUrl);
     const created = await deps.extensions.create(c.orgId, req.body);
-    await deps.audit.record({
-      orgId: c.orgId,
-      at: new Date(created.meta.created),
-      actor: c.actor,
-      action: 'schema_extension.created',
-      target: { type: 'SchemaExtension', id: created.id },
-      changes: [{ path: 'attributes', old: null, new: created.attributes.map((a) => a.name) }],
-      requestId: c.requestId,
-    });
+    await deps.audit.recordFor(
+      c,
+      new Date(created.meta.created),
+      'schema_extension.created',
+      { type: 'SchemaExtension', id: created.id },
+      [{ path: 'attributes', old: null, new: created.attributes.map((a) => a.name) }],
+    );
     res.setHeader('Location', `${c.scimBaseUrl.replace(/\/scim\/v2$/, '')}/api/v1/schema-extensions/${created.id}`);
     sendJson(res, 201, created);
   });
@@ -47,15 +45,13 @@ export function schemaExtensionsRouter(deps: SchemaExtensionsRouterDeps): Router
     const c = requestContext(req, deps.baseUrl);
     const { before, after } = await deps.extensions.update(c.orgId, req.params.id, req.body);
     const names = (v: typeof before) => v.attributes.map((a) => a.name);
-    await deps.audit.record({
-      orgId: c.orgId,
-      at: new Date(after.meta.lastModified),
-      actor: c.actor,
-      action: 'schema_extension.updated',
-      target: { type: 'SchemaExtension', id: after.id },
-      changes: [{ path: 'attributes', old: names(before), new: names(after) }],
-      requestId: c.requestId,
-    });
+    await deps.audit.recordFor(
+      c,
+      new Date(after.meta.lastModified),
+      'schema_extension.updated',
+      { type: 'SchemaExtension', id: after.id },
+      [{ path: 'attributes', old: names(before), new: names(after) }],
+    );
     sendJson(res, 200, after);
   });
 

@@ -23,15 +23,13 @@ export function tokensRouter(deps: TokensRouterDeps): Router {
     const c = requestContext(req, deps.baseUrl);
     const input = issueTokenInput.parse(req.body ?? {});
     const issued = await deps.tokens.issue(c.orgId, input.name, input.scopes, input.expiresAt);
-    await deps.audit.record({
-      orgId: c.orgId,
-      at: new Date(issued.created),
-      actor: c.actor,
-      action: 'token.created',
-      target: { type: 'Token', id: issued.id },
-      changes: [{ path: 'scopes', old: null, new: issued.scopes }],
-      requestId: c.requestId,
-    });
+    await deps.audit.recordFor(
+      c,
+      new Date(issued.created),
+      'token.created',
+      { type: 'Token', id: issued.id },
+      [{ path: 'scopes', old: null, new: issued.scopes }],
+    );
     sendJson(res, 201, issued);
   });
 
@@ -40,30 +38,20 @@ export function tokensRouter(deps: TokensRouterDeps): Router {
     const c = requestContext(req, deps.baseUrl);
     const input = rotateTokenInput.parse(req.body ?? {});
     const rotated = await deps.tokens.rotate(c.orgId, req.params.id, input.gracePeriodSeconds);
-    await deps.audit.record({
-      orgId: c.orgId,
-      at: new Date(rotated.rotatedAt ?? Date.now()),
-      actor: c.actor,
-      action: 'token.rotated',
-      target: { type: 'Token', id: rotated.id },
-      changes: [{ path: 'previousSecretValidUntil', old: null, new: rotated.previousSecretValidUntil }],
-      requestId: c.requestId,
-    });
+    await deps.audit.recordFor(
+      c,
+      new Date(rotated.rotatedAt ?? Date.now()),
+      'token.rotated',
+      { type: 'Token', id: rotated.id },
+      [{ path: 'previousSecretValidUntil', old: null, new: rotated.previousSecretValidUntil }],
+    );
     sendJson(res, 200, rotated);
   });
 
   router.delete('/:id', async (req, res) => {
     const c = requestContext(req, deps.baseUrl);
     await deps.tokens.revoke(c.orgId, req.params.id);
-    await deps.audit.record({
-      orgId: c.orgId,
-      at: new Date(),
-      actor: c.actor,
-      action: 'token.revoked',
-      target: { type: 'Token', id: req.params.id },
-      changes: [],
-      requestId: c.requestId,
-    });
+    await deps.audit.recordFor(c, new Date(), 'token.revoked', { type: 'Token', id: req.params.id }, []);
     res.status(204).end();
   });
 

@@ -145,7 +145,7 @@ export function ssfRouter(deps: SsfDeps): Router {
   });
 
   const audit = async (c: RequestContext, action: 'event_stream.created' | 'event_stream.updated' | 'event_stream.deleted', s: StreamRecord, changes: { path: string; old: unknown; new: unknown }[]) => {
-    await deps.audit.record({ orgId: c.orgId, at: new Date(), actor: c.actor, action, target: { type: 'EventStream', id: s._id }, changes, requestId: c.requestId });
+    await deps.audit.recordFor(c, new Date(), action, { type: 'EventStream', id: s._id }, changes);
   };
 
   const find = async (c: RequestContext, id: string): Promise<StreamRecord> => {
@@ -329,15 +329,13 @@ export function eventStreamsRouter(deps: { events: EventService; audit: AuditSer
   router.post('/keys/rotate', async (req, res) => {
     const c = requestContext(req, deps.baseUrl);
     const rotated = await (await deps.events.keys()).rotate(c.orgId);
-    await deps.audit.record({
-      orgId: c.orgId,
-      at: new Date(),
-      actor: c.actor,
-      action: 'event_key.rotated',
-      target: { type: 'EventKey', id: rotated.kid },
-      changes: [{ path: 'kid', old: rotated.retired[0] ?? null, new: rotated.kid }],
-      requestId: c.requestId,
-    });
+    await deps.audit.recordFor(
+      c,
+      new Date(),
+      'event_key.rotated',
+      { type: 'EventKey', id: rotated.kid },
+      [{ path: 'kid', old: rotated.retired[0] ?? null, new: rotated.kid }],
+    );
     sendJson(res, 200, { kid: rotated.kid });
   });
   return router;
